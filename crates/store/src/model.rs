@@ -1,0 +1,226 @@
+//! The data model shared by every back-end.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::BlobId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Domain {
+    pub id: i64,
+    /// Lower-case, as every address is compared case-insensitively.
+    pub name: String,
+    pub suspended: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    MasterAdmin,
+    DomainAdmin,
+    MailUser,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::MasterAdmin => "master-admin",
+            Role::DomainAdmin => "domain-admin",
+            Role::MailUser => "mail-user",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "master-admin" => Ok(Role::MasterAdmin),
+            "domain-admin" => Ok(Role::DomainAdmin),
+            "mail-user" => Ok(Role::MailUser),
+            other => Err(format!(
+                "unknown role '{other}' (expected mail-user, domain-admin or master-admin)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub domain_id: i64,
+    /// Lower-case `local@domain`.
+    pub email: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: Role,
+    pub enabled: bool,
+    pub api_access: bool,
+    /// Storage quota in bytes; `None` is unlimited.
+    pub quota_bytes: Option<u64>,
+    /// Bytes held by live (not expunged) messages.
+    pub used_bytes: u64,
+    pub created_at: i64,
+}
+
+/// What it takes to create an account; the caller has validated and hashed.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub quota_bytes: Option<u64>,
+}
+
+/// A partial update of an account: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    pub enabled: Option<bool>,
+    pub api_access: Option<bool>,
+    /// `Some(None)` removes the quota.
+    pub quota_bytes: Option<Option<u64>>,
+    pub role: Option<Role>,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alias {
+    /// `local@domain`, or `@domain` for a catch-all.
+    pub source: String,
+    pub destinations: Vec<String>,
+}
+
+/// RFC 6154 special-use attributes of the folders every account has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SpecialUse {
+    Inbox,
+    Sent,
+    Drafts,
+    Junk,
+    Trash,
+}
+
+impl SpecialUse {
+    /// The folders created with every account, in display order.
+    pub const DEFAULT_FOLDERS: [SpecialUse; 5] = [
+        SpecialUse::Inbox,
+        SpecialUse::Sent,
+        SpecialUse::Drafts,
+        SpecialUse::Junk,
+        SpecialUse::Trash,
+    ];
+
+    pub fn folder_name(self) -> &'static str {
+        match self {
+            SpecialUse::Inbox => "INBOX",
+            SpecialUse::Sent => "Sent",
+            SpecialUse::Drafts => "Drafts",
+            SpecialUse::Junk => "Junk",
+            SpecialUse::Trash => "Trash",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecialUse::Inbox => "inbox",
+            SpecialUse::Sent => "sent",
+            SpecialUse::Drafts => "drafts",
+            SpecialUse::Junk => "junk",
+            SpecialUse::Trash => "trash",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::DEFAULT_FOLDERS.into_iter().find(|u| u.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub special_use: Option<SpecialUse>,
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub highestmodseq: u64,
+    pub subscribed: bool,
+}
+
+/// System flags of RFC 3501 2.3.2, as a bit set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Flags(pub u8);
+
+impl Flags {
+    pub const SEEN: Flags = Flags(1);
+    pub const ANSWERED: Flags = Flags(2);
+    pub const FLAGGED: Flags = Flags(4);
+    pub const DELETED: Flags = Flags(8);
+    pub const DRAFT: Flags = Flags(16);
+
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+}
+
+/// Where a delivery puts a message for one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Folder {
+    Special(SpecialUse),
+    Id(i64),
+}
+
+/// One copy of a message for one account.
+#[derive(Debug, Clone)]
+pub struct DeliveryTarget {
+    pub account_id: i64,
+    pub folder: Folder,
+    /// Headers added for this delivery (Received, Authentication-Results,
+    /// spam verdict), stored in front of the shared blob.
+    pub prefix: Vec<u8>,
+    pub flags: Flags,
+}
+
+/// A message stored once and delivered to one or more mailboxes.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The message as received, shared by every target.
+    pub body: std::sync::Arc<Vec<u8>>,
+    pub internal_date: i64,
+    pub targets: Vec<DeliveryTarget>,
+}
+
+/// Where one copy of a delivered message landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Delivered {
+    pub account_id: i64,
+    pub mailbox_id: i64,
+    pub uid: u32,
+    pub modseq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageMeta {
+    pub id: i64,
+    pub mailbox_id: i64,
+    pub uid: u32,
+    pub modseq: u64,
+    pub flags: Flags,
+    pub keywords: Vec<String>,
+    pub internal_date: i64,
+    /// Size as a client sees it: prefix plus blob.
+    pub size: u64,
+    pub blob: BlobId,
+    pub expunged_at: Option<i64>,
+}

@@ -1,0 +1,160 @@
+//! Mailboxes and messages in SQLite.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::{
+    BlobId, Delivered, Delivery, Flags, Folder, Mailbox, MessageMeta, Result, SpecialUse,
+    StoreError,
+};
+
+const MAILBOX_COLUMNS: &str =
+    "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed";
+
+fn mailbox_from_row(row: &Row<'_>) -> rusqlite::Result<Mailbox> {
+    let special: Option<String> = row.get(3)?;
+    Ok(Mailbox {
+        id: row.get(0)?,
+        account_id: row.get(1)?,
+        name: row.get(2)?,
+        special_use: special.as_deref().and_then(SpecialUse::parse),
+        uidvalidity: row.get(4)?,
+        uidnext: row.get(5)?,
+        highestmodseq: row.get::<_, i64>(6)? as u64,
+        subscribed: row.get(7)?,
+    })
+}
+
+pub(crate) fn mailbox_create(
+    conn: &Connection,
+    account_id: i64,
+    name: &str,
+    special_use: Option<SpecialUse>,
+    now: i64,
+) -> Result<i64> {
+    // RFC 3501 2.3.1.1: a new incarnation of a name must not reuse an old
+    // UIDVALIDITY; the clock plus the row id keeps them apart.
+    conn.execute(
+        "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            account_id,
+            name,
+            special_use.map(SpecialUse::as_str),
+            (now as u32).max(1)
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn mailbox_list(conn: &Connection, account_id: i64) -> Result<Vec<Mailbox>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MAILBOX_COLUMNS} FROM mailboxes WHERE account_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([account_id], mailbox_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn resolve_folder(conn: &Connection, account_id: i64, folder: &Folder) -> Result<i64> {
+    let found = match folder {
+        Folder::Special(use_) => conn
+            .prepare_cached("SELECT id FROM mailboxes WHERE account_id = ?1 AND special_use = ?2")?
+            .query_row(params![account_id, use_.as_str()], |r| r.get(0))
+            .optional()?,
+        Folder::Id(id) => conn
+            .prepare_cached("SELECT id FROM mailboxes WHERE account_id = ?1 AND id = ?2")?
+            .query_row(params![account_id, id], |r| r.get(0))
+            .optional()?,
+    };
+    found.ok_or_else(|| StoreError::NotFound(format!("mailbox {folder:?} of account {account_id}")))
+}
+
+/// Files one delivery; the blob file is already durable.
+pub(crate) fn deliver(
+    conn: &Connection,
+    delivery: &Delivery,
+    blob: BlobId,
+) -> Result<Vec<Delivered>> {
+    let blob_hex = blob.to_hex();
+    conn.prepare_cached("INSERT OR IGNORE INTO blobs (id, size) VALUES (?1, ?2)")?
+        .execute(params![blob_hex, delivery.body.len() as i64])?;
+    let mut delivered = Vec::with_capacity(delivery.targets.len());
+    for target in &delivery.targets {
+        let mailbox_id = resolve_folder(conn, target.account_id, &target.folder)?;
+        let (uid, modseq): (u32, i64) = conn
+            .prepare_cached(
+                "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1
+                 WHERE id = ?1 RETURNING uidnext - 1, highestmodseq",
+            )?
+            .query_row([mailbox_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let size = delivery.body.len() as u64 + target.prefix.len() as u64;
+        conn.prepare_cached(
+            "INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, size, blob_id, prefix)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            mailbox_id,
+            uid,
+            modseq,
+            target.flags.0,
+            delivery.internal_date,
+            size as i64,
+            blob_hex,
+            target.prefix
+        ])?;
+        conn.prepare_cached("UPDATE accounts SET used_bytes = used_bytes + ?2 WHERE id = ?1")?
+            .execute(params![target.account_id, size as i64])?;
+        delivered.push(Delivered {
+            account_id: target.account_id,
+            mailbox_id,
+            uid,
+            modseq: modseq as u64,
+        });
+    }
+    Ok(delivered)
+}
+
+pub(crate) fn message_list(conn: &Connection, mailbox_id: i64) -> Result<Vec<MessageMeta>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id,
+                expunged_at
+         FROM messages WHERE mailbox_id = ?1 ORDER BY uid",
+    )?;
+    let rows = stmt.query_map([mailbox_id], |r| {
+        let keywords: String = r.get(5)?;
+        let blob: String = r.get(8)?;
+        Ok((
+            MessageMeta {
+                id: r.get(0)?,
+                mailbox_id: r.get(1)?,
+                uid: r.get(2)?,
+                modseq: r.get::<_, i64>(3)? as u64,
+                flags: Flags(r.get(4)?),
+                keywords: keywords.split_whitespace().map(str::to_string).collect(),
+                internal_date: r.get(6)?,
+                size: r.get::<_, i64>(7)? as u64,
+                blob: BlobId::of(b""),
+                expunged_at: r.get(9)?,
+            },
+            blob,
+        ))
+    })?;
+    let mut messages = Vec::new();
+    for row in rows {
+        let (mut meta, blob) = row?;
+        meta.blob = blob.parse()?;
+        messages.push(meta);
+    }
+    Ok(messages)
+}
+
+/// Removes the rows of blobs unreferenced since before `cutoff` and returns
+/// their ids; the caller deletes the files after the commit.
+pub(crate) fn take_unreferenced_blobs(conn: &Connection, cutoff: i64) -> Result<Vec<BlobId>> {
+    let mut stmt = conn.prepare(
+        "DELETE FROM blobs WHERE refcount <= 0 AND unreferenced_since <= ?1 RETURNING id",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([cutoff], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    ids.iter().map(|id| id.parse()).collect()
+}

@@ -1,0 +1,253 @@
+//! The embedded back-end: SQLite in WAL mode plus the filesystem blob store.
+
+mod directory;
+mod mail;
+mod readers;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use crate::{
+    Account, AccountChange, Alias, BlobId, BlobStore, Clock, Delivered, Delivery, Domain, Mailbox,
+    MessageMeta, NewAccount, Result, Store, StoreError,
+};
+use readers::Readers;
+use writer::Writer;
+
+pub use schema::SCHEMA_VERSION;
+
+/// SQLite store rooted in a data directory: `mailroom.db` and `blobs/`.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    readers: Readers,
+    writer: Writer,
+    blobs: Arc<BlobStore>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Several processes (the server and the CLI) share the database; a writer
+/// waits this long for another one before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL: readers never block the writer. FULL: every commit is fsynced,
+    // so an acknowledged write survives a crash or power loss.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens the store in `data_dir`, creating and migrating it as needed.
+    pub fn open(data_dir: impl Into<PathBuf>, clock: Arc<dyn Clock>) -> Result<Self> {
+        let data_dir = data_dir.into();
+        std::fs::create_dir_all(&data_dir)?;
+        let db_path = data_dir.join("mailroom.db");
+        let mut conn = open_connection(&db_path)?;
+        schema::migrate(&mut conn)?;
+        let blobs = Arc::new(BlobStore::open(data_dir.join("blobs"))?);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                readers: Readers::new(db_path),
+                writer: Writer::start(conn),
+                blobs,
+                clock,
+            }),
+        })
+    }
+
+    /// The schema version found in a data directory, without migrating it.
+    pub fn schema_version(data_dir: &Path) -> Result<i64> {
+        schema::version(&open_connection(&data_dir.join("mailroom.db"))?)
+    }
+
+    /// Finishes queued writes and stops the writer; later calls fail.
+    pub fn close(&self) {
+        self.inner.writer.close();
+    }
+
+    async fn read<T, F>(&self, read: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.readers.with(read))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.inner.writer.write(work).await
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn domain_create(&self, name: &str) -> Result<Domain> {
+        let (name, now) = (name.to_string(), self.now());
+        self.write(move |c| directory::domain_create(c, &name, now))
+            .await
+    }
+
+    async fn domain_get(&self, name: &str) -> Result<Option<Domain>> {
+        let name = name.to_string();
+        self.read(move |c| directory::domain_get(c, &name)).await
+    }
+
+    async fn domain_list(&self) -> Result<Vec<Domain>> {
+        self.read(directory::domain_list).await
+    }
+
+    async fn domain_set_suspended(&self, name: &str, suspended: bool) -> Result<Domain> {
+        let name = name.to_string();
+        self.write(move |c| directory::domain_set_suspended(c, &name, suspended))
+            .await
+    }
+
+    async fn domain_remove(&self, name: &str, force: bool) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| directory::domain_remove(c, &name, force))
+            .await
+    }
+
+    async fn account_create(&self, account: NewAccount) -> Result<Account> {
+        let now = self.now();
+        self.write(move |c| directory::account_create(c, &account, now))
+            .await
+    }
+
+    async fn account_get(&self, email: &str) -> Result<Option<Account>> {
+        let email = email.to_string();
+        self.read(move |c| directory::account_get(c, &email)).await
+    }
+
+    async fn account_list(&self, domain: Option<&str>) -> Result<Vec<Account>> {
+        let domain = domain.map(str::to_string);
+        self.read(move |c| directory::account_list(c, domain.as_deref()))
+            .await
+    }
+
+    async fn account_update(&self, email: &str, change: AccountChange) -> Result<Account> {
+        let email = email.to_string();
+        self.write(move |c| directory::account_update(c, &email, &change))
+            .await
+    }
+
+    async fn account_remove(&self, email: &str, force: bool) -> Result<()> {
+        let email = email.to_string();
+        self.write(move |c| directory::account_remove(c, &email, force))
+            .await
+    }
+
+    async fn alias_add(&self, source: &str, destinations: &[String]) -> Result<Alias> {
+        let (source, destinations) = (source.to_string(), destinations.to_vec());
+        self.write(move |c| directory::alias_add(c, &source, &destinations))
+            .await
+    }
+
+    async fn alias_get(&self, source: &str) -> Result<Option<Alias>> {
+        let source = source.to_string();
+        self.read(move |c| directory::alias_get(c, &source)).await
+    }
+
+    async fn alias_list(&self, domain: Option<&str>) -> Result<Vec<Alias>> {
+        let domain = domain.map(str::to_string);
+        self.read(move |c| directory::alias_list(c, domain.as_deref()))
+            .await
+    }
+
+    async fn alias_remove(&self, source: &str) -> Result<()> {
+        let source = source.to_string();
+        self.write(move |c| directory::alias_remove(c, &source))
+            .await
+    }
+
+    async fn domain_admin_grant(&self, email: &str, domain: &str) -> Result<()> {
+        let (email, domain) = (email.to_string(), domain.to_string());
+        self.write(move |c| directory::domain_admin_grant(c, &email, &domain))
+            .await
+    }
+
+    async fn domain_admin_revoke(&self, email: &str, domain: &str) -> Result<()> {
+        let (email, domain) = (email.to_string(), domain.to_string());
+        self.write(move |c| directory::domain_admin_revoke(c, &email, &domain))
+            .await
+    }
+
+    async fn domain_admin_domains(&self, email: &str) -> Result<Vec<String>> {
+        let email = email.to_string();
+        self.read(move |c| directory::domain_admin_domains(c, &email))
+            .await
+    }
+
+    async fn mailbox_list(&self, account_id: i64) -> Result<Vec<Mailbox>> {
+        self.read(move |c| mail::mailbox_list(c, account_id)).await
+    }
+
+    async fn blob_get(&self, id: BlobId) -> Result<Vec<u8>> {
+        let blobs = self.inner.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.get(id))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    async fn deliver(&self, delivery: Delivery) -> Result<Vec<Delivered>> {
+        let blobs = self.inner.blobs.clone();
+        let body = delivery.body.clone();
+        let blob = tokio::task::spawn_blocking(move || blobs.put(&body))
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        let blobs = self.inner.blobs.clone();
+        self.write(move |c| {
+            // The garbage collector runs on this same writer thread; if it
+            // removed an identical unreferenced blob since our put, write
+            // it again before anything refers to it.
+            if !blobs.exists(blob) {
+                blobs.put(&delivery.body)?;
+            }
+            mail::deliver(c, &delivery, blob)
+        })
+        .await
+    }
+
+    async fn message_list(&self, mailbox_id: i64) -> Result<Vec<MessageMeta>> {
+        self.read(move |c| mail::message_list(c, mailbox_id)).await
+    }
+
+    async fn gc_blobs(&self, grace: Duration) -> Result<usize> {
+        let cutoff = self.now() - grace.as_secs() as i64;
+        let blobs = self.inner.blobs.clone();
+        self.write(move |c| {
+            let ids = mail::take_unreferenced_blobs(c, cutoff)?;
+            // Unlinked on the writer thread, so no delivery can slip in
+            // between this decision and the unlink.
+            for id in &ids {
+                blobs.remove(*id)?;
+            }
+            Ok(ids.len())
+        })
+        .await
+    }
+}

@@ -1,0 +1,118 @@
+//! Versioned schema migrations, tracked in SQLite's `user_version`.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::{Result, StoreError};
+
+/// Each entry moves the schema one version up; never edit a released one.
+const MIGRATIONS: &[&str] = &[
+    // 1: directory, mailboxes, messages, blobs.
+    r#"
+    CREATE TABLE domains (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        suspended INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        email TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        api_access INTEGER NOT NULL DEFAULT 1,
+        quota_bytes INTEGER,
+        used_bytes INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX accounts_domain ON accounts(domain_id);
+    CREATE TABLE aliases (
+        domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        PRIMARY KEY (source, destination)
+    );
+    CREATE INDEX aliases_domain ON aliases(domain_id);
+    CREATE INDEX aliases_destination ON aliases(destination);
+    CREATE TABLE domain_admins (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        PRIMARY KEY (account_id, domain_id)
+    );
+    CREATE TABLE mailboxes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        special_use TEXT,
+        uidvalidity INTEGER NOT NULL,
+        uidnext INTEGER NOT NULL DEFAULT 1,
+        highestmodseq INTEGER NOT NULL DEFAULT 1,
+        subscribed INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (account_id, name)
+    );
+    CREATE TABLE blobs (
+        id TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        refcount INTEGER NOT NULL DEFAULT 0,
+        unreferenced_since INTEGER
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+        uid INTEGER NOT NULL,
+        modseq INTEGER NOT NULL,
+        flags INTEGER NOT NULL DEFAULT 0,
+        keywords TEXT NOT NULL DEFAULT '',
+        internal_date INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        blob_id TEXT NOT NULL REFERENCES blobs(id),
+        prefix BLOB NOT NULL DEFAULT x'',
+        expunged_at INTEGER,
+        UNIQUE (mailbox_id, uid)
+    );
+    CREATE INDEX messages_blob ON messages(blob_id);
+    -- Reference counts follow message rows, including rows removed by a
+    -- cascade, so no code path can forget them.
+    CREATE TRIGGER messages_blob_ref AFTER INSERT ON messages BEGIN
+        UPDATE blobs SET refcount = refcount + 1, unreferenced_since = NULL
+        WHERE id = NEW.blob_id;
+    END;
+    CREATE TRIGGER messages_blob_unref AFTER DELETE ON messages BEGIN
+        UPDATE blobs SET refcount = refcount - 1,
+            unreferenced_since = CASE WHEN refcount = 1
+                THEN CAST(strftime('%s', 'now') AS INTEGER) ELSE unreferenced_since END
+        WHERE id = OLD.blob_id;
+    END;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Brings the database up to [`SCHEMA_VERSION`]; refuses a newer one.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    loop {
+        // Immediate: two processes starting together migrate one at a time,
+        // and the second re-reads the version the first left.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = version(&tx)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        tx.execute_batch(MIGRATIONS[found as usize])?;
+        tx.pragma_update(None, "user_version", found + 1)?;
+        tx.commit()?;
+        tracing::info!(version = found + 1, "applied schema migration");
+    }
+}

@@ -1,0 +1,61 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{
+    Account, AccountChange, Alias, BlobId, Delivered, Delivery, Domain, Mailbox, MessageMeta,
+    NewAccount, Result,
+};
+
+/// Everything the application services need from persistent storage.
+///
+/// Callers see only this trait, so a back-end (embedded SQLite, PostgreSQL)
+/// can be chosen at start without changing them. Every write returns only
+/// once it is durable. Addresses and domain names are passed lower-case;
+/// validating them and enforcing business rules is the caller's job, while
+/// the store keeps referential integrity (no orphans, no duplicates).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- domains ---
+    async fn domain_create(&self, name: &str) -> Result<Domain>;
+    async fn domain_get(&self, name: &str) -> Result<Option<Domain>>;
+    async fn domain_list(&self) -> Result<Vec<Domain>>;
+    async fn domain_set_suspended(&self, name: &str, suspended: bool) -> Result<Domain>;
+    /// Removes a domain. Without `force` it is refused while the domain still
+    /// has accounts or aliases; with it, everything the domain owns goes too.
+    async fn domain_remove(&self, name: &str, force: bool) -> Result<()>;
+
+    // --- accounts ---
+    /// Creates the account and its special folders in one transaction.
+    async fn account_create(&self, account: NewAccount) -> Result<Account>;
+    async fn account_get(&self, email: &str) -> Result<Option<Account>>;
+    async fn account_list(&self, domain: Option<&str>) -> Result<Vec<Account>>;
+    async fn account_update(&self, email: &str, change: AccountChange) -> Result<Account>;
+    /// Removes an account. Without `force` it is refused while the account
+    /// still holds messages; with it, its mailboxes and messages go too.
+    async fn account_remove(&self, email: &str, force: bool) -> Result<()>;
+
+    // --- aliases ---
+    /// Adds destinations to an alias, creating it if needed.
+    async fn alias_add(&self, source: &str, destinations: &[String]) -> Result<Alias>;
+    async fn alias_get(&self, source: &str) -> Result<Option<Alias>>;
+    async fn alias_list(&self, domain: Option<&str>) -> Result<Vec<Alias>>;
+    async fn alias_remove(&self, source: &str) -> Result<()>;
+
+    // --- domain administrators ---
+    async fn domain_admin_grant(&self, email: &str, domain: &str) -> Result<()>;
+    async fn domain_admin_revoke(&self, email: &str, domain: &str) -> Result<()>;
+    async fn domain_admin_domains(&self, email: &str) -> Result<Vec<String>>;
+
+    // --- mailboxes and messages ---
+    async fn mailbox_list(&self, account_id: i64) -> Result<Vec<Mailbox>>;
+    async fn blob_get(&self, id: BlobId) -> Result<Vec<u8>>;
+    /// Files one message into every target mailbox: the body is written once
+    /// as a durable blob, then next UID, new MODSEQ and quota usage of every
+    /// target are committed in one transaction.
+    async fn deliver(&self, delivery: Delivery) -> Result<Vec<Delivered>>;
+    /// Live and expunged messages of a mailbox, in UID order.
+    async fn message_list(&self, mailbox_id: i64) -> Result<Vec<MessageMeta>>;
+    /// Deletes blob files no message has referred to for at least `grace`.
+    async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
+}
