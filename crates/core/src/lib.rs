@@ -1,1 +1,12 @@
+//! mailroom's application services. Front-ends (SMTP, IMAP, POP3, web, CLI)
+//! call these; business rules live here, storage behind [`mailroom_store::Store`].
 
+pub mod address;
+pub mod directory;
+mod error;
+pub mod password;
+pub mod size;
+
+pub use directory::Directory;
+pub use error::{CoreError, Result};
+pub use mailroom_store as store;

@@ -1,0 +1,54 @@
+//! The directory: domains, accounts, aliases, roles and passwords.
+//!
+//! It keeps no cache: every lookup reads the store, so a change made by
+//! another process (the CLI, another node) is seen by the next lookup.
+
+mod accounts;
+mod aliases;
+mod auth;
+mod domains;
+
+use std::sync::Arc;
+
+use mailroom_store::Store;
+
+pub use accounts::{AccountSettings, NewAccountRequest, PasswordInput};
+
+#[derive(Clone)]
+pub struct Directory {
+    store: Arc<dyn Store>,
+}
+
+impl Directory {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+/// Runs CPU-heavy work (password hashing) off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> crate::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| crate::CoreError::Internal(e.to_string()))?
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::Arc;
+
+    use mailroom_store::{SqliteStore, SystemClock};
+
+    use super::Directory;
+
+    pub(crate) fn directory() -> (Directory, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path(), Arc::new(SystemClock)).unwrap();
+        (Directory::new(Arc::new(store)), dir)
+    }
+}
