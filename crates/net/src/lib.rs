@@ -1,1 +1,14 @@
+//! Networking shared by every mailroom front-end: TLS with live certificate
+//! reload, a stream type that can be upgraded by STARTTLS, listeners with
+//! graceful shutdown, and the reply a not-yet-built protocol gives.
 
+mod error;
+mod listener;
+mod stream;
+mod tls;
+pub mod unavailable;
+
+pub use error::{NetError, Result};
+pub use listener::{ConnectionHandler, HandlerFuture, Listeners, Service, Shutdown};
+pub use stream::Stream;
+pub use tls::{TlsCertificates, TlsFiles};

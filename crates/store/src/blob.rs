@@ -72,8 +72,12 @@ impl BlobStore {
         fs::create_dir_all(&tmp)?;
         for entry in fs::read_dir(&tmp)? {
             let entry = entry?;
-            // Unfinished writes: never renamed, so never referenced.
-            let _ = fs::remove_file(entry.path());
+            // Unfinished writes of a crashed process: never renamed, so
+            // never referenced. Another live process (the CLI beside the
+            // server) may be writing its own right now; leave those.
+            if is_abandoned(&entry) {
+                let _ = fs::remove_file(entry.path());
+            }
         }
         Ok(Self {
             root,
@@ -143,6 +147,25 @@ impl BlobStore {
     }
 }
 
+/// A temporary file is abandoned when the process that wrote it is gone,
+/// or when it is older than any write could take.
+fn is_abandoned(entry: &fs::DirEntry) -> bool {
+    const MAX_WRITE_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+    let name = entry.file_name();
+    let writer_pid = name
+        .to_str()
+        .and_then(|n| n.split('.').nth(1))
+        .and_then(|pid| pid.parse::<u32>().ok());
+    let writer_alive = writer_pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    let too_old = entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > MAX_WRITE_AGE);
+    !writer_alive || too_old
+}
+
 fn write_synced(path: &Path, data: &[u8]) -> io::Result<()> {
     let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
     file.write_all(data)?;
@@ -199,7 +222,7 @@ mod tests {
         let store = BlobStore::open(dir.path()).unwrap();
         assert!(!store.exists(id));
         assert!(matches!(store.get(id), Err(StoreError::NotFound(_))));
-        assert_eq!(fs::read_dir(&store.tmp).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(&store.tmp).unwrap().count(), 1);
         // Writing it for real afterwards works.
         assert_eq!(store.put(content).unwrap(), id);
         assert_eq!(store.get(id).unwrap(), content);

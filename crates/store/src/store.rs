@@ -16,6 +16,9 @@ use crate::{
 /// the store keeps referential integrity (no orphans, no duplicates).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Cheap check that the store answers (for health endpoints).
+    async fn ping(&self) -> Result<()>;
+
     // --- domains ---
     async fn domain_create(&self, name: &str) -> Result<Domain>;
     async fn domain_get(&self, name: &str) -> Result<Option<Domain>>;

@@ -105,6 +105,11 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
     async fn domain_create(&self, name: &str) -> Result<Domain> {
         let (name, now) = (name.to_string(), self.now());
         self.write(move |c| directory::domain_create(c, &name, now))

@@ -1,0 +1,163 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "mailroom",
+    version,
+    about = "The whole hosted mail service in one binary"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); without it, development defaults apply.
+    #[arg(long, global = true, env = "MAILROOM_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Print results as JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start every configured listener and serve until SIGTERM or SIGINT.
+    Serve,
+    /// Manage hosted domains.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Manage aliases (one address to many, or a catch-all `@domain`).
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Assign domains to DomainAdmin accounts.
+    #[command(subcommand, name = "domain-admin")]
+    DomainAdmin(DomainAdminCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DomainCommand {
+    Add {
+        name: String,
+    },
+    List,
+    /// Remove a domain; refused while it has accounts or aliases unless forced.
+    Remove {
+        name: String,
+        /// Also delete its accounts, aliases and all their mail.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Stop service for a domain without losing any data.
+    Suspend {
+        name: String,
+    },
+    Resume {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    Add {
+        email: String,
+        #[arg(long, default_value = "mail-user")]
+        role: String,
+        /// Storage quota, e.g. 2GiB, 500MB or unlimited.
+        #[arg(long)]
+        quota: Option<String>,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    List {
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    Show {
+        email: String,
+    },
+    Set {
+        email: String,
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[arg(long)]
+        api_access: Option<bool>,
+        #[arg(long)]
+        quota: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Set a new password.
+    Passwd {
+        email: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Remove an account; refused while it holds mail unless forced.
+    Remove {
+        email: String,
+        /// Also delete all its mail.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Import an existing hash ({SHA512-CRYPT}, {BLF-CRYPT}, {ARGON2ID} or
+    /// argon2id); it is re-hashed on the next successful login.
+    #[arg(long)]
+    pub password_hash: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AliasCommand {
+    Add {
+        source: String,
+        #[arg(required = true)]
+        destinations: Vec<String>,
+    },
+    List {
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    Remove {
+        source: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DomainAdminCommand {
+    Grant {
+        email: String,
+        domain: String,
+    },
+    Revoke {
+        email: String,
+        domain: String,
+    },
+    /// The domains an account administers.
+    List {
+        email: String,
+    },
+}

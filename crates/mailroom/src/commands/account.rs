@@ -1,0 +1,113 @@
+use mailroom_core::Directory;
+use mailroom_core::directory::{AccountSettings, NewAccountRequest};
+use mailroom_core::size;
+use mailroom_store::{Account, Role};
+
+use super::{read_password, yes_no};
+use crate::cli::AccountCommand;
+use crate::output::Output;
+
+fn parse_role(text: &str) -> anyhow::Result<Role> {
+    text.parse::<Role>().map_err(anyhow::Error::msg)
+}
+
+fn quota_text(account: &Account) -> String {
+    account.quota_bytes.map_or("unlimited".into(), size::format)
+}
+
+pub async fn run(
+    command: AccountCommand,
+    directory: &Directory,
+    out: &Output,
+) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Add {
+            email,
+            role,
+            quota,
+            password,
+        } => {
+            let role = parse_role(&role)?;
+            let quota_bytes = quota.as_deref().map(size::parse).transpose()?.flatten();
+            let password = read_password(password)?;
+            let account = directory
+                .add_account(NewAccountRequest {
+                    email,
+                    password,
+                    role,
+                    quota_bytes,
+                })
+                .await?;
+            out.done(&format!(
+                "account {} added ({})",
+                account.email, account.role
+            ));
+        }
+        AccountCommand::List { domain } => {
+            let accounts = directory.list_accounts(domain.as_deref()).await?;
+            out.list(
+                &accounts,
+                &["EMAIL", "ROLE", "ENABLED", "API", "USED", "QUOTA"],
+                |a: &Account| {
+                    vec![
+                        a.email.clone(),
+                        a.role.to_string(),
+                        yes_no(a.enabled),
+                        yes_no(a.api_access),
+                        size::format(a.used_bytes),
+                        quota_text(a),
+                    ]
+                },
+            );
+        }
+        AccountCommand::Show { email } => {
+            let a = directory.account(&email).await?;
+            let domains = if a.role == Role::DomainAdmin {
+                directory.administered_domains(&a.email).await?.join(", ")
+            } else {
+                "-".into()
+            };
+            out.one(
+                &a,
+                &[
+                    ("email", a.email.clone()),
+                    ("role", a.role.to_string()),
+                    ("enabled", yes_no(a.enabled)),
+                    ("api access", yes_no(a.api_access)),
+                    ("used", size::format(a.used_bytes)),
+                    ("quota", quota_text(&a)),
+                    ("administers", domains),
+                ],
+            );
+        }
+        AccountCommand::Set {
+            email,
+            enabled,
+            api_access,
+            quota,
+            role,
+        } => {
+            let settings = AccountSettings {
+                enabled,
+                api_access,
+                quota_bytes: quota.as_deref().map(size::parse).transpose()?,
+                role: role.as_deref().map(parse_role).transpose()?,
+            };
+            let account = directory.update_account(&email, settings).await?;
+            out.done(&format!("account {} updated", account.email));
+        }
+        AccountCommand::Passwd { email, password } => {
+            let password = read_password(password)?;
+            directory.set_password(&email, password).await?;
+            out.done(&format!(
+                "password of {} changed",
+                email.to_ascii_lowercase()
+            ));
+        }
+        AccountCommand::Remove { email, force } => {
+            directory.remove_account(&email, force).await?;
+            out.done(&format!("account {} removed", email.to_ascii_lowercase()));
+        }
+    }
+    Ok(())
+}

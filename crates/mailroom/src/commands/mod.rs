@@ -1,0 +1,60 @@
+//! The administrative subcommands. They open the same store as the server
+//! (SQLite in WAL mode takes several processes), and the server keeps no
+//! directory cache, so a change is live in a running server at once.
+
+mod account;
+mod alias;
+mod domain;
+mod domain_admin;
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use mailroom_core::Directory;
+use mailroom_core::directory::PasswordInput;
+use mailroom_store::{SqliteStore, SystemClock};
+
+use crate::cli::{Command, PasswordSource};
+use crate::config::Config;
+use crate::output::Output;
+
+pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&config.data_dir, Arc::new(SystemClock)).with_context(|| {
+        format!(
+            "cannot open the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let directory = Directory::new(Arc::new(store.clone()));
+    let result = match command {
+        Command::Domain(c) => domain::run(c, &directory, out).await,
+        Command::Account(c) => account::run(c, &directory, out).await,
+        Command::Alias(c) => alias::run(c, &directory, out).await,
+        Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,
+        Command::Serve => unreachable!("serve is not an admin command"),
+    };
+    store.close();
+    result
+}
+
+/// The password given on the command line, never as an argument in clear.
+fn read_password(source: PasswordSource) -> anyhow::Result<PasswordInput> {
+    if let Some(hash) = source.password_hash {
+        return Ok(PasswordInput::Hash(hash));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(PasswordInput::Plain(password))
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.to_string()
+}

@@ -1,0 +1,274 @@
+//! The start-up configuration: one TOML file, or development defaults.
+//!
+//! Only what the process needs to start lives here (hostname, data
+//! directory, listeners, TLS). Everything an admin changes at run time
+//! lives in the store.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use mailroom_net::Service;
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub hostname: String,
+    pub data_dir: PathBuf,
+    /// Every listener with its addresses; an empty list disables it.
+    pub listen: Vec<(Service, Vec<SocketAddr>)>,
+    pub tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    hostname: Option<Spanned<String>>,
+    data_dir: Option<PathBuf>,
+    listen: Option<ListenFile>,
+    tls: Option<TlsFile>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListenFile {
+    smtp: Option<Vec<Spanned<String>>>,
+    submission: Option<Vec<Spanned<String>>>,
+    submissions: Option<Vec<Spanned<String>>>,
+    imap: Option<Vec<Spanned<String>>>,
+    imaps: Option<Vec<Spanned<String>>>,
+    pop3: Option<Vec<Spanned<String>>>,
+    pop3s: Option<Vec<Spanned<String>>>,
+    http: Option<Vec<Spanned<String>>>,
+    https: Option<Vec<Spanned<String>>>,
+}
+
+impl ListenFile {
+    fn get(&self, service: Service) -> Option<&Vec<Spanned<String>>> {
+        match service {
+            Service::Smtp => self.smtp.as_ref(),
+            Service::Submission => self.submission.as_ref(),
+            Service::Submissions => self.submissions.as_ref(),
+            Service::Imap => self.imap.as_ref(),
+            Service::Imaps => self.imaps.as_ref(),
+            Service::Pop3 => self.pop3.as_ref(),
+            Service::Pop3s => self.pop3s.as_ref(),
+            Service::Http => self.http.as_ref(),
+            Service::Https => self.https.as_ref(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+/// Development defaults: loopback only, unprivileged ports, no HTTPS.
+pub fn default_listen(service: Service) -> Vec<SocketAddr> {
+    let port = match service {
+        Service::Smtp => 2525,
+        Service::Submission => 2587,
+        Service::Submissions => 2465,
+        Service::Imap => 2143,
+        Service::Imaps => 2993,
+        Service::Pop3 => 2110,
+        Service::Pop3s => 2995,
+        Service::Http => 8080,
+        Service::Https => return Vec::new(),
+    };
+    vec![SocketAddr::from(([127, 0, 0, 1], port))]
+}
+
+impl Config {
+    pub fn defaults() -> Self {
+        Self {
+            hostname: "localhost".into(),
+            data_dir: PathBuf::from("./mailroom-data"),
+            listen: Service::ALL
+                .iter()
+                .map(|s| (*s, default_listen(*s)))
+                .collect(),
+            tls: None,
+        }
+    }
+
+    /// Reads the file, or the defaults when none is named.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::defaults());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses config text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Self> {
+        let file: File = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| position(text, s.start))
+                .map(|(l, c)| format!(":{l}:{c}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("{origin}{at}: {}", e.message())
+        })?;
+        let fail = |span: std::ops::Range<usize>, key: &str, why: String| -> anyhow::Error {
+            let (line, column) = position(text, span.start);
+            anyhow::anyhow!("{origin}:{line}:{column}: {key}: {why}")
+        };
+        let mut config = Self::defaults();
+        if let Some(hostname) = file.hostname {
+            config.hostname = mailroom_core::address::domain(hostname.get_ref())
+                .map_err(|e| fail(hostname.span(), "hostname", e.to_string()))?;
+        }
+        if let Some(dir) = file.data_dir {
+            if dir.as_os_str().is_empty() {
+                bail!("{origin}: data_dir: must not be empty");
+            }
+            config.data_dir = dir;
+        }
+        let listen = file.listen.unwrap_or_default();
+        for (service, addrs) in &mut config.listen {
+            let Some(given) = listen.get(*service) else {
+                continue;
+            };
+            let mut parsed = Vec::with_capacity(given.len());
+            for addr in given {
+                let value: SocketAddr = addr.get_ref().trim().parse().map_err(|_| {
+                    fail(
+                        addr.span(),
+                        &format!("listen.{}", service.name()),
+                        format!(
+                            "invalid address '{}' (expected IP:PORT, e.g. 0.0.0.0:25 or [::]:25)",
+                            addr.get_ref()
+                        ),
+                    )
+                })?;
+                parsed.push(value);
+            }
+            *addrs = parsed;
+        }
+        config.tls = file.tls.map(|t| TlsConfig {
+            cert: t.cert,
+            key: t.key,
+        });
+        Ok(config)
+    }
+
+    #[cfg(test)]
+    pub fn listen_for(&self, service: Service) -> &[SocketAddr] {
+        self.listen
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map_or(&[], |(_, a)| a.as_slice())
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_gives_development_defaults() {
+        let c = Config::defaults();
+        assert_eq!(c.hostname, "localhost");
+        assert_eq!(c.data_dir, PathBuf::from("./mailroom-data"));
+        assert_eq!(
+            c.listen_for(Service::Smtp),
+            ["127.0.0.1:2525".parse().unwrap()]
+        );
+        assert_eq!(
+            c.listen_for(Service::Http),
+            ["127.0.0.1:8080".parse().unwrap()]
+        );
+        assert!(c.listen_for(Service::Https).is_empty());
+    }
+
+    #[test]
+    fn a_full_file_is_read() {
+        let c = Config::parse(
+            r#"
+hostname = "Mail.Example.test"
+data_dir = "/var/lib/mailroom"
+[listen]
+smtp = ["0.0.0.0:25", "[::]:25"]
+imap = []
+[tls]
+cert = "/etc/mailroom/cert.pem"
+key = "/etc/mailroom/key.pem"
+"#,
+            "test.toml",
+        )
+        .unwrap();
+        assert_eq!(c.hostname, "mail.example.test");
+        assert_eq!(c.listen_for(Service::Smtp).len(), 2);
+        assert!(c.listen_for(Service::Smtp)[1].is_ipv6());
+        assert!(c.listen_for(Service::Imap).is_empty());
+        // Keys left out keep their defaults.
+        assert_eq!(
+            c.listen_for(Service::Pop3),
+            ["127.0.0.1:2110".parse().unwrap()]
+        );
+        assert_eq!(c.tls.unwrap().key, PathBuf::from("/etc/mailroom/key.pem"));
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_line() {
+        let cases = [
+            (
+                "hostnme = \"x\"\n",
+                "test.toml:1:1",
+                "unknown field `hostnme`",
+            ),
+            (
+                "[listen]\nsmtp = [\"nonsense\"]\n",
+                "test.toml:2:9",
+                "listen.smtp: invalid address 'nonsense'",
+            ),
+            (
+                "[listen]\nsmtpp = []\n",
+                "test.toml:2:1",
+                "unknown field `smtpp`",
+            ),
+            (
+                "hostname = \"bad host\"\n",
+                "test.toml:1:12",
+                "hostname: invalid domain name",
+            ),
+            (
+                "[tls]\ncert = \"/c.pem\"\n",
+                "test.toml",
+                "missing field `key`",
+            ),
+            ("hostname = 5\n", "test.toml:1:12", "invalid type"),
+            (
+                "[listen]\nimap = [\"1.2.3.4:99999\"]\n",
+                "test.toml:2:9",
+                "listen.imap",
+            ),
+        ];
+        for (text, at, what) in cases {
+            let err = Config::parse(text, "test.toml").unwrap_err().to_string();
+            assert!(err.starts_with(at), "{text:?} gave {err}");
+            assert!(err.contains(what), "{text:?} gave {err}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! `mailroom serve`: wires the store, the services and every listener, then
+//! runs until SIGTERM or SIGINT. SIGHUP reloads the TLS certificate.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mailroom_core::Directory;
+use mailroom_net::unavailable::Unavailable;
+use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
+use mailroom_store::{SqliteStore, SystemClock};
+use mailroom_web::{AppState, HttpHandler};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::Config;
+
+/// How long in-flight connections get to finish after SIGTERM.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Written once every listener is bound, so tools and tests can find the
+/// real addresses (port 0 in the config picks a free one).
+pub const LISTENERS_FILE: &str = "listeners.json";
+
+pub async fn run(config: &Config) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&config.data_dir, Arc::new(SystemClock)).with_context(|| {
+        format!(
+            "cannot open the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let directory = Directory::new(Arc::new(store.clone()));
+    if let Some((email, password)) = directory.ensure_master_admin(&config.hostname).await? {
+        // On the terminal only: never through the logger.
+        println!("Created the MasterAdmin account {email}");
+        println!("Its password, shown only this once: {password}");
+        println!("Change it with: mailroom account passwd {email} --password-stdin");
+    }
+
+    let tls_files = match &config.tls {
+        Some(tls) => TlsFiles::configured(tls.cert.clone(), tls.key.clone()),
+        None => TlsFiles::self_signed(&config.data_dir.join("tls"), &config.hostname),
+    };
+    let tls = TlsCertificates::load(tls_files)?;
+
+    let listeners = Listeners::bind(&config.listen)?;
+    let bound = listeners.local_addrs();
+    let shutdown = Shutdown::new();
+    let http: Arc<dyn ConnectionHandler> =
+        Arc::new(HttpHandler::new(mailroom_web::router(AppState {
+            directory: directory.clone(),
+        })));
+    let hostname = config.hostname.clone();
+    listeners.start(
+        |service| match service {
+            Service::Http | Service::Https => http.clone(),
+            other => Arc::new(Unavailable::new(other, &hostname)),
+        },
+        &tls,
+        &shutdown,
+    );
+    write_listeners_file(&config.data_dir, &bound)?;
+    print_ready(config, &bound);
+    tracing::info!(hostname = %config.hostname, "mailroom is serving");
+
+    wait_for_stop(&tls).await?;
+    tracing::info!("shutting down: no new connections, finishing the open ones");
+    shutdown.trigger();
+    if !shutdown.wait_idle(DRAIN_TIMEOUT).await {
+        tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
+    store.close();
+    let _ = std::fs::remove_file(config.data_dir.join(LISTENERS_FILE));
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT, reloading certificates on every SIGHUP.
+async fn wait_for_stop(tls: &TlsCertificates) -> anyhow::Result<()> {
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => match tls.reload() {
+                Ok(()) => tracing::info!("TLS certificate reloaded"),
+                Err(error) => tracing::error!(%error, "TLS reload failed; keeping the current certificate"),
+            },
+            _ = terminate.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
+        }
+    }
+}
+
+fn write_listeners_file(data_dir: &Path, bound: &[(Service, SocketAddr)]) -> anyhow::Result<()> {
+    let mut by_service: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (service, addr) in bound {
+        by_service
+            .entry(service.name())
+            .or_default()
+            .push(addr.to_string());
+    }
+    let path = data_dir.join(LISTENERS_FILE);
+    let tmp = data_dir.join(format!("{LISTENERS_FILE}.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&by_service)?)?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn print_ready(config: &Config, bound: &[(Service, SocketAddr)]) {
+    println!(
+        "mailroom is serving {} from {}",
+        config.hostname,
+        config.data_dir.display()
+    );
+    for (service, addr) in bound {
+        println!("  {:<12} {addr}", service.name());
+    }
+    if let Some((_, addr)) = bound.iter().find(|(s, _)| *s == Service::Http) {
+        println!("  health:      curl http://{addr}/healthz");
+    }
+    println!(
+        "Log in as admin@{} with the password shown at first start \
+         (reset it with: mailroom account passwd admin@{} --password-stdin)",
+        config.hostname, config.hostname
+    );
+}
