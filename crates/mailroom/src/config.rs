@@ -272,3 +272,13 @@ key = "/etc/mailroom/key.pem"
         }
     }
 }
+
+#[cfg(test)]
+mod example {
+    #[test]
+    fn the_example_config_in_the_repository_is_valid() {
+        let text = include_str!("../../../mailroom.example.toml");
+        let config = super::Config::parse(text, "mailroom.example.toml").unwrap();
+        assert_eq!(config.hostname, "mail.example.test");
+    }
+}
