@@ -4,9 +4,12 @@
 pub mod address;
 pub mod directory;
 mod error;
+pub mod mail;
 pub mod password;
 pub mod size;
+pub mod time;
 
 pub use directory::Directory;
 pub use error::{CoreError, Result};
+pub use mail::Mail;
 pub use mailroom_store as store;

@@ -19,6 +19,43 @@ pub struct Config {
     /// Every listener with its addresses; an empty list disables it.
     pub listen: Vec<(Service, Vec<SocketAddr>)>,
     pub tls: Option<TlsConfig>,
+    pub smtp: SmtpConfig,
+}
+
+/// `[smtp]`: limits of the SMTP listeners.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Largest message accepted, e.g. "50MiB".
+    pub max_message_size: String,
+    pub max_recipients: usize,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub max_errors: u32,
+    pub command_timeout_secs: u64,
+    pub data_timeout_secs: u64,
+    pub data_deadline_secs: u64,
+    /// Refuse every bare CR or LF, not only those next to a dot.
+    pub strict_line_endings: bool,
+    /// `user+tag@domain` delivers to `user`; "" turns it off.
+    pub recipient_delimiter: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: "50MiB".into(),
+            max_recipients: 100,
+            max_connections: 1000,
+            max_connections_per_ip: 50,
+            max_errors: 10,
+            command_timeout_secs: 300,
+            data_timeout_secs: 180,
+            data_deadline_secs: 600,
+            strict_line_endings: false,
+            recipient_delimiter: "+".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +71,7 @@ struct File {
     data_dir: Option<PathBuf>,
     listen: Option<ListenFile>,
     tls: Option<TlsFile>,
+    smtp: Option<Spanned<SmtpConfig>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -99,6 +137,7 @@ impl Config {
                 .map(|s| (*s, default_listen(*s)))
                 .collect(),
             tls: None,
+            smtp: SmtpConfig::default(),
         }
     }
 
@@ -157,6 +196,30 @@ impl Config {
                 parsed.push(value);
             }
             *addrs = parsed;
+        }
+        if let Some(smtp) = file.smtp {
+            let span = smtp.span();
+            let smtp = smtp.into_inner();
+            mailroom_core::size::parse(&smtp.max_message_size)
+                .map_err(|e| fail(span.clone(), "smtp.max_message_size", e.to_string()))?
+                .ok_or_else(|| {
+                    fail(
+                        span.clone(),
+                        "smtp.max_message_size",
+                        "must be a size, not unlimited".into(),
+                    )
+                })?;
+            if smtp.max_connections == 0
+                || smtp.max_connections_per_ip == 0
+                || smtp.max_recipients == 0
+            {
+                return Err(fail(
+                    span,
+                    "smtp",
+                    "connection and recipient limits must be at least 1".into(),
+                ));
+            }
+            config.smtp = smtp;
         }
         config.tls = file.tls.map(|t| TlsConfig {
             cert: t.cert,

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use mailroom_core::Directory;
+use mailroom_core::mail::{ChangeBus, MailSettings};
+use mailroom_core::{Directory, Mail};
 use mailroom_net::unavailable::Unavailable;
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
+use mailroom_smtp::{SmtpServer, SmtpSettings};
 use mailroom_store::{SqliteStore, SystemClock};
 use mailroom_web::{AppState, HttpHandler};
 use tokio::signal::unix::{SignalKind, signal};
@@ -52,10 +54,22 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         Arc::new(HttpHandler::new(mailroom_web::router(AppState {
             directory: directory.clone(),
         })));
+    let mail = Mail::new(
+        Arc::new(store.clone()),
+        Arc::new(SystemClock),
+        ChangeBus::default(),
+        MailSettings {
+            hostname: config.hostname.clone(),
+            recipient_delimiter: config.smtp.recipient_delimiter.clone(),
+        },
+    );
+    let smtp: Arc<dyn ConnectionHandler> =
+        Arc::new(SmtpServer::new(mail, smtp_settings(config)?, tls.clone()));
     let hostname = config.hostname.clone();
     listeners.start(
         |service| match service {
             Service::Http | Service::Https => http.clone(),
+            Service::Smtp => smtp.clone(),
             other => Arc::new(Unavailable::new(other, &hostname)),
         },
         &tls,
@@ -75,6 +89,24 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(config.data_dir.join(LISTENERS_FILE));
     tracing::info!("stopped");
     Ok(())
+}
+
+fn smtp_settings(config: &Config) -> anyhow::Result<SmtpSettings> {
+    let c = &config.smtp;
+    let mut settings = SmtpSettings::new(&config.hostname);
+    settings.body.max_size = mailroom_core::size::parse(&c.max_message_size)?
+        .unwrap_or(u64::MAX)
+        .try_into()
+        .unwrap_or(usize::MAX);
+    settings.body.strict_line_endings = c.strict_line_endings;
+    settings.max_recipients = c.max_recipients;
+    settings.max_connections = c.max_connections;
+    settings.max_connections_per_ip = c.max_connections_per_ip;
+    settings.max_errors = c.max_errors;
+    settings.command_timeout = Duration::from_secs(c.command_timeout_secs);
+    settings.data_timeout = Duration::from_secs(c.data_timeout_secs);
+    settings.data_deadline = Duration::from_secs(c.data_deadline_secs);
+    Ok(settings)
 }
 
 /// Waits for SIGTERM or SIGINT, reloading certificates on every SIGHUP.

@@ -3,12 +3,14 @@
 //! graceful shutdown, and the reply a not-yet-built protocol gives.
 
 mod error;
+mod limiter;
 mod listener;
 mod stream;
 mod tls;
 pub mod unavailable;
 
 pub use error::{NetError, Result};
+pub use limiter::{LimitHit, Limiter, Permit};
 pub use listener::{ConnectionHandler, HandlerFuture, Listeners, Service, Shutdown};
 pub use stream::Stream;
 pub use tls::{TlsCertificates, TlsFiles};

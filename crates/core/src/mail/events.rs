@@ -1,0 +1,43 @@
+//! The change bus: every write to a mailbox is announced here, for IDLE,
+//! webmail refresh and spam training. In one process it is a broadcast
+//! channel; across nodes the PostgreSQL back-end will feed it.
+
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailboxEvent {
+    /// A message was added to a mailbox.
+    Appended {
+        account_id: i64,
+        mailbox_id: i64,
+        uid: u32,
+        modseq: u64,
+    },
+}
+
+#[derive(Clone)]
+pub struct ChangeBus {
+    sender: broadcast::Sender<MailboxEvent>,
+}
+
+/// Events a slow listener may fall behind by before it must resynchronise.
+const CAPACITY: usize = 4096;
+
+impl Default for ChangeBus {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(CAPACITY).0,
+        }
+    }
+}
+
+impl ChangeBus {
+    pub fn publish(&self, event: MailboxEvent) {
+        // No listener is fine: nobody is watching that mailbox.
+        let _ = self.sender.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<MailboxEvent> {
+        self.sender.subscribe()
+    }
+}

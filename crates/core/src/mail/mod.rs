@@ -1,0 +1,65 @@
+//! Mail: who a recipient is, and filing a received message into mailboxes.
+//!
+//! The inbound path is: the front-end asks [`Mail::resolve`] for each RCPT
+//! (hosted? exists? enabled? room left?), then hands the whole message to
+//! [`Mail::deliver_inbound`], which builds the per-delivery trace headers,
+//! checks quotas with the real size, stores the message durably once and
+//! announces the change on the [`ChangeBus`].
+
+mod deliver;
+mod events;
+mod resolve;
+
+use std::sync::Arc;
+
+use mailroom_store::{Clock, Store};
+
+pub use deliver::{DeliveryRefusal, InboundMessage, Trace};
+pub use events::{ChangeBus, MailboxEvent};
+pub use resolve::{Refusal, Resolved};
+
+/// Settings of the mail service that come from the start-up config.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The server's name, used in trace headers and for postmaster.
+    pub hostname: String,
+    /// Separates a local part from a tag: `user+tag@domain` goes to `user`.
+    /// Empty turns plus-addressing off.
+    pub recipient_delimiter: String,
+}
+
+#[derive(Clone)]
+pub struct Mail {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    events: ChangeBus,
+    settings: Arc<MailSettings>,
+}
+
+impl Mail {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        events: ChangeBus,
+        settings: MailSettings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            events,
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn settings(&self) -> &MailSettings {
+        &self.settings
+    }
+
+    pub fn events(&self) -> &ChangeBus {
+        &self.events
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

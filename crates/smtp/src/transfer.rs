@@ -1,0 +1,165 @@
+//! Message transfer: DATA (RFC 5321 4.1.1.4) and BDAT (RFC 3030), then
+//! delivery. The 250 goes out only once the message is durable.
+
+use std::sync::Arc;
+
+use mailroom_core::mail::{DeliveryRefusal, InboundMessage, Trace};
+use rand::Rng;
+use tokio::time::Instant;
+
+use crate::data::BodyDecoder;
+use crate::io::Line;
+use crate::reply::Reply;
+use crate::session::{Next, Session};
+
+impl Session {
+    /// Checks that a transaction is ready for its content.
+    fn ready_for_content(&self) -> Result<(), Reply> {
+        match &self.envelope {
+            None => Err(Reply::new(503, "5.5.1", "Error: need MAIL command")),
+            Some(e) if e.recipients.is_empty() => {
+                Err(Reply::new(554, "5.5.1", "Error: no valid recipients"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    pub(crate) async fn data(&mut self) -> Next {
+        if let Err(reply) = self.ready_for_content() {
+            return self.continue_if(reply);
+        }
+        self.io()
+            .queue(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
+        let settings = &self.server.settings;
+        let (limits, block_timeout) = (settings.body.clone(), settings.data_timeout);
+        let deadline = Instant::now() + settings.data_deadline;
+        let mut decoder = BodyDecoder::new(limits.clone());
+        loop {
+            let wait = block_timeout.min(deadline.saturating_duration_since(Instant::now()));
+            // Lines longer than the limit are flagged by the decoder; the
+            // reader only needs a bound to protect memory.
+            match self
+                .io()
+                .read_line(limits.max_line.max(1000) * 4, wait)
+                .await
+            {
+                Ok(Line::Complete(range)) => {
+                    let io = self.io.as_ref().expect("the session has its connection");
+                    if decoder.feed_line(io.bytes(range)) {
+                        break;
+                    }
+                }
+                Ok(Line::TooLong) => decoder.line_too_long(),
+                Ok(Line::Closed) | Err(_) => return self.lost_connection_in_data(),
+            }
+        }
+        self.finish_message(decoder).await
+    }
+
+    pub(crate) async fn bdat(&mut self, size: u64, last: bool) -> Next {
+        let refusal = self.ready_for_content().err();
+        let settings = &self.server.settings;
+        let (limits, block_timeout) = (settings.body.clone(), settings.data_timeout);
+        let mut decoder = self
+            .envelope
+            .as_mut()
+            .and_then(|e| e.chunks.take())
+            .unwrap_or_else(|| BodyDecoder::new(limits));
+        // The chunk is read in every case, to stay in step with the client.
+        let complete = self
+            .io()
+            .read_chunk(size, block_timeout, |piece| decoder.feed_chunk(piece))
+            .await;
+        match complete {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return self.lost_connection_in_data(),
+        }
+        if let Some(reply) = refusal {
+            self.envelope = None;
+            return self.continue_if(reply);
+        }
+        if !last {
+            let received = decoder.size();
+            if let Some(envelope) = self.envelope.as_mut() {
+                envelope.chunks = Some(decoder);
+            }
+            return self.continue_if(Reply::new(
+                250,
+                "2.0.0",
+                format!("{size} octets received, {received} in total"),
+            ));
+        }
+        self.finish_message(decoder).await
+    }
+
+    fn lost_connection_in_data(&mut self) -> Next {
+        // Nothing was acknowledged, so nothing is lost: the sender retries.
+        tracing::info!(peer = %self.peer, "connection lost or timed out during message transfer");
+        let bye = Reply::new(
+            421,
+            "4.4.2",
+            format!("{} Error: timeout exceeded", self.server.settings.hostname),
+        );
+        self.io().queue(&bye);
+        Next::Close
+    }
+
+    async fn finish_message(&mut self, decoder: BodyDecoder) -> Next {
+        let Some(envelope) = self.envelope.take() else {
+            return self.continue_if(Reply::new(503, "5.5.1", "Error: need MAIL command"));
+        };
+        let body = match decoder.finish() {
+            Ok(body) => body,
+            Err(problem) => {
+                tracing::info!(peer = %self.peer, ?problem, "message refused");
+                return self.continue_if(problem.reply(&self.server.settings.body));
+            }
+        };
+        let id = message_id();
+        let protocol = match (self.esmtp, self.io().is_tls()) {
+            (false, _) => "SMTP",
+            (true, false) => "ESMTP",
+            (true, true) => "ESMTPS",
+        };
+        let message = InboundMessage {
+            body: Arc::new(body),
+            recipients: envelope.recipients,
+            trace: Trace {
+                helo: self.helo.clone().unwrap_or_default(),
+                peer: self.peer.ip(),
+                protocol,
+                id: id.clone(),
+                return_path: envelope.from.address,
+            },
+        };
+        let reply = match self.server.mail.deliver_inbound(message).await {
+            Ok(Ok(copies)) => {
+                tracing::info!(peer = %self.peer, %id, copies, "message delivered");
+                Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
+            }
+            Ok(Err(DeliveryRefusal::MailboxFull(who))) => Reply::new(
+                452,
+                "4.2.2",
+                format!("<{}>: Mailbox full", who.join(">, <")),
+            ),
+            Err(error) => {
+                tracing::error!(peer = %self.peer, %error, "delivery failed");
+                Reply::new(
+                    451,
+                    "4.3.0",
+                    "Error: local delivery failed, try again later",
+                )
+            }
+        };
+        self.continue_if(reply)
+    }
+}
+
+/// A short random id for logs, the Received header and the 250 reply.
+fn message_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789BCDFGHJKLMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
