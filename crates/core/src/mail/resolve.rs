@@ -173,3 +173,156 @@ pub(crate) fn over_quota(account: &Account, extra: u64) -> bool {
         account.used_bytes >= quota || account.used_bytes.saturating_add(extra) > quota
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use mailroom_store::{Role, SqliteStore, SystemClock};
+
+    use super::*;
+    use crate::Directory;
+    use crate::directory::{AccountSettings, NewAccountRequest, PasswordInput};
+    use crate::mail::{ChangeBus, MailSettings};
+
+    async fn setup() -> (Mail, Directory, tempfile::TempDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let store: Arc<SqliteStore> =
+            Arc::new(SqliteStore::open(tmp.path(), Arc::new(SystemClock)).unwrap());
+        let directory = Directory::new(store.clone());
+        let mail = Mail::new(
+            store,
+            Arc::new(SystemClock),
+            ChangeBus::default(),
+            MailSettings {
+                hostname: "mx.example.test".into(),
+                recipient_delimiter: "+".into(),
+            },
+        );
+        directory.add_domain("example.test").await.unwrap();
+        for (email, role) in [
+            ("a@example.test", Role::MailUser),
+            ("b@example.test", Role::MailUser),
+            ("root@example.test", Role::MasterAdmin),
+        ] {
+            directory
+                .add_account(NewAccountRequest {
+                    email: email.into(),
+                    password: PasswordInput::Plain("Correct1HorseBattery".into()),
+                    role,
+                    quota_bytes: None,
+                })
+                .await
+                .unwrap();
+        }
+        (mail, directory, tmp)
+    }
+
+    fn emails(r: &Resolved) -> Vec<&str> {
+        r.accounts.iter().map(|a| a.email.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn addresses_resolve_to_accounts() {
+        let (mail, directory, _tmp) = setup().await;
+        let team = ["a@example.test".to_string(), "b@example.test".to_string()];
+        directory
+            .add_alias("team@example.test", &team)
+            .await
+            .unwrap();
+        let resolve = |a: &'static str| {
+            let mail = mail.clone();
+            async move { mail.resolve(a, None).await.unwrap() }
+        };
+        assert_eq!(
+            emails(&resolve("A@Example.TEST").await.unwrap()),
+            ["a@example.test"]
+        );
+        assert_eq!(
+            emails(&resolve("a+news@example.test").await.unwrap()),
+            ["a@example.test"]
+        );
+        assert_eq!(
+            resolve("a+news@example.test").await.unwrap().address,
+            "a+news@example.test"
+        );
+        let team = resolve("team@example.test").await.unwrap();
+        let mut team_members = emails(&team);
+        team_members.sort();
+        assert_eq!(team_members, ["a@example.test", "b@example.test"]);
+        assert_eq!(
+            emails(&resolve("postmaster@example.test").await.unwrap()),
+            ["root@example.test"]
+        );
+        assert_eq!(
+            resolve("nobody@example.test").await,
+            Err(Refusal::UnknownUser)
+        );
+        assert_eq!(resolve("a@elsewhere.test").await, Err(Refusal::NotHosted));
+        assert_eq!(resolve("no-at-sign").await, Err(Refusal::NotHosted));
+
+        directory
+            .add_alias("@example.test", &["b@example.test".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(
+            emails(&resolve("nobody@example.test").await.unwrap()),
+            ["b@example.test"]
+        );
+    }
+
+    #[tokio::test]
+    async fn disabled_suspended_full_and_forwarded_are_refused() {
+        let (mail, directory, _tmp) = setup().await;
+        directory
+            .update_account(
+                "b@example.test",
+                AccountSettings {
+                    enabled: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            mail.resolve("b@example.test", None).await.unwrap(),
+            Err(Refusal::Disabled)
+        );
+        directory
+            .update_account(
+                "a@example.test",
+                AccountSettings {
+                    quota_bytes: Some(Some(1000)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            mail.resolve("a@example.test", Some(1000))
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(
+            mail.resolve("a@example.test", Some(1001)).await.unwrap(),
+            Err(Refusal::MailboxFull)
+        );
+        directory
+            .add_alias("fwd@example.test", &["someone@other.test".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(
+            mail.resolve("fwd@example.test", None).await.unwrap(),
+            Err(Refusal::ForwardingUnavailable)
+        );
+        directory
+            .set_domain_suspended("example.test", true)
+            .await
+            .unwrap();
+        assert_eq!(
+            mail.resolve("a@example.test", None).await.unwrap(),
+            Err(Refusal::DomainSuspended)
+        );
+    }
+}
