@@ -2,6 +2,7 @@
 //! One test binary with a module per area keeps link times down.
 
 mod cli;
+mod crash;
 mod config;
 mod serve;
 mod tls;
