@@ -48,7 +48,8 @@ pub(crate) fn mailbox_create(
 
 pub(crate) fn mailbox_list(conn: &Connection, account_id: i64) -> Result<Vec<Mailbox>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {MAILBOX_COLUMNS} FROM mailboxes WHERE account_id = ?1 ORDER BY id"
+        "SELECT {MAILBOX_COLUMNS} FROM mailboxes
+         WHERE account_id = ?1 AND deleted_at IS NULL ORDER BY id"
     ))?;
     let rows = stmt.query_map([account_id], mailbox_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -57,11 +58,12 @@ pub(crate) fn mailbox_list(conn: &Connection, account_id: i64) -> Result<Vec<Mai
 fn resolve_folder(conn: &Connection, account_id: i64, folder: &Folder) -> Result<i64> {
     let found = match folder {
         Folder::Special(use_) => conn
-            .prepare_cached("SELECT id FROM mailboxes WHERE account_id = ?1 AND special_use = ?2")?
+            .prepare_cached("SELECT id FROM mailboxes
+                 WHERE account_id = ?1 AND special_use = ?2 AND deleted_at IS NULL")?
             .query_row(params![account_id, use_.as_str()], |r| r.get(0))
             .optional()?,
         Folder::Id(id) => conn
-            .prepare_cached("SELECT id FROM mailboxes WHERE account_id = ?1 AND id = ?2")?
+            .prepare_cached("SELECT id FROM mailboxes WHERE account_id = ?1 AND id = ?2 AND deleted_at IS NULL")?
             .query_row(params![account_id, id], |r| r.get(0))
             .optional()?,
     };

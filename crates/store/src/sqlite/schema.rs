@@ -49,8 +49,12 @@ const MIGRATIONS: &[&str] = &[
         uidnext INTEGER NOT NULL DEFAULT 1,
         highestmodseq INTEGER NOT NULL DEFAULT 1,
         subscribed INTEGER NOT NULL DEFAULT 1,
-        UNIQUE (account_id, name)
+        -- A deleted mailbox keeps its row (and its messages' tombstones)
+        -- for recovery; only live names must be unique.
+        deleted_at INTEGER
     );
+    CREATE UNIQUE INDEX mailboxes_live_name ON mailboxes(account_id, name)
+        WHERE deleted_at IS NULL;
     CREATE TABLE blobs (
         id TEXT PRIMARY KEY,
         size INTEGER NOT NULL,
@@ -72,6 +76,8 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (mailbox_id, uid)
     );
     CREATE INDEX messages_blob ON messages(blob_id);
+    -- CONDSTORE/QRESYNC ask for changes since a MODSEQ.
+    CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
     -- Reference counts follow message rows, including rows removed by a
     -- cascade, so no code path can forget them.
     CREATE TRIGGER messages_blob_ref AFTER INSERT ON messages BEGIN
