@@ -224,3 +224,56 @@ pub struct MessageMeta {
     pub blob: BlobId,
     pub expunged_at: Option<i64>,
 }
+
+/// How STORE changes flags (RFC 3501 6.4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Add,
+    Remove,
+    Replace,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlagChange {
+    pub uids: Vec<u32>,
+    pub op: FlagOp,
+    pub flags: Flags,
+    pub keywords: Vec<String>,
+    /// RFC 7162 UNCHANGEDSINCE: leave messages modified after this MODSEQ.
+    pub unchanged_since: Option<u64>,
+}
+
+/// The new state of one message after a flag change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagUpdate {
+    pub uid: u32,
+    pub modseq: u64,
+    pub flags: Flags,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagOutcome {
+    pub updated: Vec<FlagUpdate>,
+    /// UIDs left alone because they changed after UNCHANGEDSINCE.
+    pub modified: Vec<u32>,
+}
+
+/// Messages removed from a mailbox (kept as tombstones for recovery).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expunged {
+    pub uids: Vec<u32>,
+    pub modseq: u64,
+}
+
+/// The result of COPY or MOVE (RFC 4315 COPYUID data).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Copied {
+    pub uidvalidity: u32,
+    /// (source UID, destination UID) in source UID order.
+    pub pairs: Vec<(u32, u32)>,
+    /// The destination's new messages, for change events.
+    pub delivered: Vec<Delivered>,
+    /// For a move: what left the source.
+    pub expunged: Expunged,
+}

@@ -1,10 +1,12 @@
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::{
-    Account, AccountChange, Alias, BlobId, Delivered, Delivery, Domain, Mailbox, MessageMeta,
-    NewAccount, Result,
+    Account, AccountChange, Alias, BlobId, Copied, Delivered, Delivery, Domain, Expunged,
+    FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SpecialUse,
 };
 
 /// Everything the application services need from persistent storage.
@@ -59,6 +61,40 @@ pub trait Store: Send + Sync + 'static {
     async fn deliver(&self, delivery: Delivery) -> Result<Vec<Delivered>>;
     /// Live and expunged messages of a mailbox, in UID order.
     async fn message_list(&self, mailbox_id: i64) -> Result<Vec<MessageMeta>>;
+    async fn mailbox_get(&self, account_id: i64, name: &str) -> Result<Option<Mailbox>>;
+    async fn mailbox_create(
+        &self,
+        account_id: i64,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<Mailbox>;
+    /// Renames a mailbox and its inferiors (RFC 3501 6.3.5, INBOX included).
+    async fn mailbox_rename(&self, account_id: i64, from: &str, to: &str) -> Result<()>;
+    /// Deletes a mailbox; its messages stay recoverable as tombstones.
+    async fn mailbox_delete(&self, account_id: i64, name: &str) -> Result<()>;
+    async fn mailbox_subscribe(&self, account_id: i64, name: &str, subscribed: bool) -> Result<()>;
+    /// Adds a message to one mailbox (IMAP APPEND, imports).
+    async fn append(
+        &self,
+        mailbox_id: i64,
+        body: Arc<Vec<u8>>,
+        flags: Flags,
+        keywords: Vec<String>,
+        internal_date: i64,
+    ) -> Result<Delivered>;
+    async fn set_flags(&self, mailbox_id: i64, change: FlagChange) -> Result<FlagOutcome>;
+    /// Expunges live messages by UID (tombstones, out of the quota).
+    async fn expunge(&self, mailbox_id: i64, uids: Vec<u32>) -> Result<Expunged>;
+    /// Copies, or moves when `remove_source`, within one account.
+    async fn copy_messages(
+        &self,
+        from: i64,
+        uids: Vec<u32>,
+        to: i64,
+        remove_source: bool,
+    ) -> Result<Copied>;
+    /// The message as a client sees it: the delivery prefix, then the blob.
+    async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

@@ -46,6 +46,35 @@ pub(crate) fn mailbox_create(
     Ok(conn.last_insert_rowid())
 }
 
+pub(crate) fn mailbox_by_name(
+    conn: &Connection,
+    account_id: i64,
+    name: &str,
+) -> Result<Option<Mailbox>> {
+    // RFC 3501 5.1: INBOX is case-insensitive, other names are not.
+    let name = if name.eq_ignore_ascii_case("INBOX") {
+        "INBOX"
+    } else {
+        name
+    };
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {MAILBOX_COLUMNS} FROM mailboxes
+             WHERE account_id = ?1 AND name = ?2 AND deleted_at IS NULL"
+        ))?
+        .query_row(params![account_id, name], mailbox_from_row)
+        .optional()?)
+}
+
+pub(crate) fn mailbox_by_id(conn: &Connection, id: i64) -> Result<Mailbox> {
+    conn.prepare_cached(&format!(
+        "SELECT {MAILBOX_COLUMNS} FROM mailboxes WHERE id = ?1 AND deleted_at IS NULL"
+    ))?
+    .query_row([id], mailbox_from_row)
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("mailbox {id}")))
+}
+
 pub(crate) fn mailbox_list(conn: &Connection, account_id: i64) -> Result<Vec<Mailbox>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {MAILBOX_COLUMNS} FROM mailboxes
@@ -58,12 +87,16 @@ pub(crate) fn mailbox_list(conn: &Connection, account_id: i64) -> Result<Vec<Mai
 fn resolve_folder(conn: &Connection, account_id: i64, folder: &Folder) -> Result<i64> {
     let found = match folder {
         Folder::Special(use_) => conn
-            .prepare_cached("SELECT id FROM mailboxes
-                 WHERE account_id = ?1 AND special_use = ?2 AND deleted_at IS NULL")?
+            .prepare_cached(
+                "SELECT id FROM mailboxes
+                 WHERE account_id = ?1 AND special_use = ?2 AND deleted_at IS NULL",
+            )?
             .query_row(params![account_id, use_.as_str()], |r| r.get(0))
             .optional()?,
         Folder::Id(id) => conn
-            .prepare_cached("SELECT id FROM mailboxes WHERE account_id = ?1 AND id = ?2 AND deleted_at IS NULL")?
+            .prepare_cached(
+                "SELECT id FROM mailboxes WHERE account_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+            )?
             .query_row(params![account_id, id], |r| r.get(0))
             .optional()?,
     };
@@ -159,4 +192,21 @@ pub(crate) fn take_unreferenced_blobs(conn: &Connection, cutoff: i64) -> Result<
         .query_map([cutoff], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     ids.iter().map(|id| id.parse()).collect()
+}
+
+/// A live message's blob id and delivery prefix.
+pub(crate) fn message_prefix(
+    conn: &Connection,
+    mailbox_id: i64,
+    uid: u32,
+) -> Result<(BlobId, Vec<u8>)> {
+    let (blob, prefix): (String, Vec<u8>) = conn
+        .prepare_cached(
+            "SELECT blob_id, prefix FROM messages
+             WHERE mailbox_id = ?1 AND uid = ?2 AND expunged_at IS NULL",
+        )?
+        .query_row(params![mailbox_id, uid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("message {uid} in mailbox {mailbox_id}")))?;
+    Ok((blob.parse()?, prefix))
 }

@@ -2,6 +2,7 @@
 
 mod directory;
 mod mail;
+mod mailbox_ops;
 mod readers;
 mod schema;
 mod writer;
@@ -14,8 +15,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    Account, AccountChange, Alias, BlobId, BlobStore, Clock, Delivered, Delivery, Domain, Mailbox,
-    MessageMeta, NewAccount, Result, Store, StoreError,
+    Account, AccountChange, Alias, BlobId, BlobStore, Clock, Copied, Delivered, Delivery, Domain,
+    Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SpecialUse,
+    Store, StoreError,
 };
 use readers::Readers;
 use writer::Writer;
@@ -96,6 +98,14 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.inner.writer.write(work).await
+    }
+
+    /// Writes a body durably on a blocking thread.
+    async fn put_blob(&self, body: Arc<Vec<u8>>) -> Result<BlobId> {
+        let blobs = self.inner.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.put(&body))
+            .await
+            .map_err(|_| StoreError::Closed)?
     }
 
     fn now(&self) -> i64 {
@@ -219,11 +229,7 @@ impl Store for SqliteStore {
     }
 
     async fn deliver(&self, delivery: Delivery) -> Result<Vec<Delivered>> {
-        let blobs = self.inner.blobs.clone();
-        let body = delivery.body.clone();
-        let blob = tokio::task::spawn_blocking(move || blobs.put(&body))
-            .await
-            .map_err(|_| StoreError::Closed)??;
+        let blob = self.put_blob(delivery.body.clone()).await?;
         let blobs = self.inner.blobs.clone();
         self.write(move |c| {
             // The garbage collector runs on this same writer thread; if it
@@ -239,6 +245,92 @@ impl Store for SqliteStore {
 
     async fn message_list(&self, mailbox_id: i64) -> Result<Vec<MessageMeta>> {
         self.read(move |c| mail::message_list(c, mailbox_id)).await
+    }
+
+    async fn mailbox_get(&self, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
+        let name = name.to_string();
+        self.read(move |c| mail::mailbox_by_name(c, account_id, &name))
+            .await
+    }
+
+    async fn mailbox_create(
+        &self,
+        account_id: i64,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<Mailbox> {
+        let (name, now) = (name.to_string(), self.now());
+        self.write(move |c| mailbox_ops::create(c, account_id, &name, special_use, now))
+            .await
+    }
+
+    async fn mailbox_rename(&self, account_id: i64, from: &str, to: &str) -> Result<()> {
+        let (from, to, now) = (from.to_string(), to.to_string(), self.now());
+        self.write(move |c| mailbox_ops::rename(c, account_id, &from, &to, now))
+            .await
+    }
+
+    async fn mailbox_delete(&self, account_id: i64, name: &str) -> Result<()> {
+        let (name, now) = (name.to_string(), self.now());
+        self.write(move |c| mailbox_ops::delete(c, account_id, &name, now))
+            .await
+    }
+
+    async fn mailbox_subscribe(&self, account_id: i64, name: &str, subscribed: bool) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| mailbox_ops::subscribe(c, account_id, &name, subscribed))
+            .await
+    }
+
+    async fn append(
+        &self,
+        mailbox_id: i64,
+        body: Arc<Vec<u8>>,
+        flags: Flags,
+        keywords: Vec<String>,
+        internal_date: i64,
+    ) -> Result<Delivered> {
+        let blob = self.put_blob(body.clone()).await?;
+        let blobs = self.inner.blobs.clone();
+        self.write(move |c| {
+            if !blobs.exists(blob) {
+                blobs.put(&body)?;
+            }
+            let size = body.len() as u64;
+            mailbox_ops::append(c, mailbox_id, blob, size, flags, &keywords, internal_date)
+        })
+        .await
+    }
+
+    async fn set_flags(&self, mailbox_id: i64, change: FlagChange) -> Result<FlagOutcome> {
+        self.write(move |c| mailbox_ops::set_flags(c, mailbox_id, &change))
+            .await
+    }
+
+    async fn expunge(&self, mailbox_id: i64, uids: Vec<u32>) -> Result<Expunged> {
+        let now = self.now();
+        self.write(move |c| mailbox_ops::expunge(c, mailbox_id, &uids, now))
+            .await
+    }
+
+    async fn copy_messages(
+        &self,
+        from: i64,
+        uids: Vec<u32>,
+        to: i64,
+        remove_source: bool,
+    ) -> Result<Copied> {
+        let now = self.now();
+        self.write(move |c| mailbox_ops::copy(c, from, &uids, to, remove_source, now))
+            .await
+    }
+
+    async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>> {
+        let (blob, mut content) = self
+            .read(move |c| mail::message_prefix(c, mailbox_id, uid))
+            .await?;
+        content.extend_from_slice(&self.blob_get(blob).await?);
+        Ok(content)
     }
 
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {
