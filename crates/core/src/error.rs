@@ -16,6 +16,9 @@ pub enum CoreError {
     /// The request is well-formed but breaks a rule in the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The account's storage quota would be exceeded.
+    #[error("quota exceeded: {0}")]
+    OverQuota(String),
     #[error("storage: {0}")]
     Store(StoreError),
     #[error("internal error: {0}")]

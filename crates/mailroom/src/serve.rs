@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use mailroom_core::mail::{ChangeBus, MailSettings};
 use mailroom_core::{Directory, Mail};
+use mailroom_imap::{ImapServer, ImapSettings};
 use mailroom_net::unavailable::Unavailable;
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
 use mailroom_smtp::{SmtpServer, SmtpSettings};
@@ -63,6 +64,12 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             recipient_delimiter: config.smtp.recipient_delimiter.clone(),
         },
     );
+    let imap: Arc<dyn ConnectionHandler> = Arc::new(ImapServer::new(
+        directory.clone(),
+        mail.clone(),
+        ImapSettings::new(&config.hostname),
+        tls.clone(),
+    ));
     let smtp: Arc<dyn ConnectionHandler> =
         Arc::new(SmtpServer::new(mail, smtp_settings(config)?, tls.clone()));
     let hostname = config.hostname.clone();
@@ -70,6 +77,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         |service| match service {
             Service::Http | Service::Https => http.clone(),
             Service::Smtp => smtp.clone(),
+            Service::Imap | Service::Imaps => imap.clone(),
             other => Arc::new(Unavailable::new(other, &hostname)),
         },
         &tls,

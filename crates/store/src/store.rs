@@ -93,6 +93,8 @@ pub trait Store: Send + Sync + 'static {
         to: i64,
         remove_source: bool,
     ) -> Result<Copied>;
+    /// Live messages with a UID of at least `min_uid`, in UID order.
+    async fn messages_from_uid(&self, mailbox_id: i64, min_uid: u32) -> Result<Vec<MessageMeta>>;
     /// The message as a client sees it: the delivery prefix, then the blob.
     async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>>;
     /// Deletes blob files no message has referred to for at least `grace`.

@@ -2,6 +2,7 @@
 //! webmail refresh and spam training. In one process it is a broadcast
 //! channel; across nodes the PostgreSQL back-end will feed it.
 
+use mailroom_store::FlagUpdate;
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,32 @@ pub enum MailboxEvent {
         uid: u32,
         modseq: u64,
     },
+    /// A message's flags or keywords changed.
+    FlagsChanged {
+        account_id: i64,
+        mailbox_id: i64,
+        update: FlagUpdate,
+    },
+    /// Messages left a mailbox.
+    Expunged {
+        account_id: i64,
+        mailbox_id: i64,
+        uids: Vec<u32>,
+        modseq: u64,
+    },
+    /// A mailbox was created, renamed or deleted.
+    MailboxesChanged { account_id: i64 },
+}
+
+impl MailboxEvent {
+    pub fn mailbox_id(&self) -> Option<i64> {
+        match self {
+            MailboxEvent::Appended { mailbox_id, .. }
+            | MailboxEvent::FlagsChanged { mailbox_id, .. }
+            | MailboxEvent::Expunged { mailbox_id, .. } => Some(*mailbox_id),
+            MailboxEvent::MailboxesChanged { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone)]

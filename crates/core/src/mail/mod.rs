@@ -8,6 +8,7 @@
 
 mod deliver;
 mod events;
+mod mailboxes;
 mod resolve;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use mailroom_store::{Clock, Store};
 
 pub use deliver::{DeliveryRefusal, InboundMessage, Trace};
 pub use events::{ChangeBus, MailboxEvent};
+pub use mailboxes::{DELIMITER, check_mailbox_name};
 pub use resolve::{Refusal, Resolved};
 
 /// Settings of the mail service that come from the start-up config.

@@ -37,7 +37,9 @@ fn send_one(addr: SocketAddr, rcpt: &str, token: &str) -> std::io::Result<bool> 
     );
     writer.write_all(b"EHLO crash.test\r\n")?;
     reply()?;
-    writer.write_all(format!("MAIL FROM:<s@crash.test>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n").as_bytes())?;
+    writer.write_all(
+        format!("MAIL FROM:<s@crash.test>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n").as_bytes(),
+    )?;
     for _ in 0..3 {
         reply()?;
     }
@@ -127,16 +129,27 @@ fn every_acknowledged_message_survives_kill_9_exactly_once() {
         "import sys; sys.argv = ['x', {:?}]\n{CHECK_STORE}",
         server.data_dir.display().to_string()
     ));
-    assert!(out.status.success(), "store inconsistent after kill -9:\n{}", out.stderr);
+    assert!(
+        out.status.success(),
+        "store inconsistent after kill -9:\n{}",
+        out.stderr
+    );
     let mut stored: HashMap<(String, String), usize> = HashMap::new();
     for line in out.stdout.lines() {
         let (email, token) = line.split_once(' ').unwrap();
         *stored.entry((email.into(), token.into())).or_default() += 1;
     }
     for key in &acknowledged {
-        assert_eq!(stored.get(key), Some(&1), "acknowledged {key:?} must be stored exactly once");
+        assert_eq!(
+            stored.get(key),
+            Some(&1),
+            "acknowledged {key:?} must be stored exactly once"
+        );
     }
-    assert!(stored.values().all(|&n| n == 1), "no message is stored twice");
+    assert!(
+        stored.values().all(|&n| n == 1),
+        "no message is stored twice"
+    );
     // And the restarted server takes mail again.
     assert!(send_one(server.addr("smtp"), &users[0], "after-restart").unwrap());
 }

@@ -54,7 +54,10 @@ fn healthz_answers_and_unknown_paths_get_a_json_404() {
 fn protocols_not_built_yet_answer_temporarily_unavailable() {
     let server = server();
     let cases = [
-        ("submission", "421 4.3.2 mail.example.test Service not available"),
+        (
+            "submission",
+            "421 4.3.2 mail.example.test Service not available",
+        ),
         ("imap", "* BYE [UNAVAILABLE]"),
         ("pop3", "-ERR [SYS/TEMP]"),
     ];

@@ -148,38 +148,47 @@ pub(crate) fn deliver(
     Ok(delivered)
 }
 
+const MESSAGE_COLUMNS: &str = "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, \
+                               blob_id, expunged_at";
+
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<MessageMeta> {
+    let keywords: String = r.get(5)?;
+    let blob: String = r.get(8)?;
+    Ok(MessageMeta {
+        id: r.get(0)?,
+        mailbox_id: r.get(1)?,
+        uid: r.get(2)?,
+        modseq: r.get::<_, i64>(3)? as u64,
+        flags: Flags(r.get(4)?),
+        keywords: keywords.split_whitespace().map(str::to_string).collect(),
+        internal_date: r.get(6)?,
+        size: r.get::<_, i64>(7)? as u64,
+        blob: blob.parse().map_err(|e: StoreError| {
+            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
+        })?,
+        expunged_at: r.get(9)?,
+    })
+}
+
 pub(crate) fn message_list(conn: &Connection, mailbox_id: i64) -> Result<Vec<MessageMeta>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id,
-                expunged_at
-         FROM messages WHERE mailbox_id = ?1 ORDER BY uid",
-    )?;
-    let rows = stmt.query_map([mailbox_id], |r| {
-        let keywords: String = r.get(5)?;
-        let blob: String = r.get(8)?;
-        Ok((
-            MessageMeta {
-                id: r.get(0)?,
-                mailbox_id: r.get(1)?,
-                uid: r.get(2)?,
-                modseq: r.get::<_, i64>(3)? as u64,
-                flags: Flags(r.get(4)?),
-                keywords: keywords.split_whitespace().map(str::to_string).collect(),
-                internal_date: r.get(6)?,
-                size: r.get::<_, i64>(7)? as u64,
-                blob: BlobId::of(b""),
-                expunged_at: r.get(9)?,
-            },
-            blob,
-        ))
-    })?;
-    let mut messages = Vec::new();
-    for row in rows {
-        let (mut meta, blob) = row?;
-        meta.blob = blob.parse()?;
-        messages.push(meta);
-    }
-    Ok(messages)
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = ?1 ORDER BY uid"
+    ))?;
+    let rows = stmt.query_map([mailbox_id], message_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn messages_from_uid(
+    conn: &Connection,
+    mailbox_id: i64,
+    min_uid: u32,
+) -> Result<Vec<MessageMeta>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages
+         WHERE mailbox_id = ?1 AND uid >= ?2 AND expunged_at IS NULL ORDER BY uid"
+    ))?;
+    let rows = stmt.query_map(params![mailbox_id, min_uid], message_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Removes the rows of blobs unreferenced since before `cutoff` and returns

@@ -325,6 +325,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn messages_from_uid(&self, mailbox_id: i64, min_uid: u32) -> Result<Vec<MessageMeta>> {
+        self.read(move |c| mail::messages_from_uid(c, mailbox_id, min_uid))
+            .await
+    }
+
     async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>> {
         let (blob, mut content) = self
             .read(move |c| mail::message_prefix(c, mailbox_id, uid))

@@ -1,0 +1,230 @@
+//! What clients do to mailboxes and messages (IMAP, POP3, webmail): every
+//! change is stored durably, then announced on the change bus so other
+//! sessions of the same account see it.
+
+use std::sync::Arc;
+
+use mailroom_store::{
+    Account, Copied, Delivered, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta,
+};
+
+use super::{Mail, MailboxEvent};
+use crate::{CoreError, Result};
+
+/// Separates levels of mailbox names: `Work/2026`.
+pub const DELIMITER: char = '/';
+
+/// Checks a mailbox name (UTF-8, as decoded by the front-end).
+pub fn check_mailbox_name(name: &str) -> Result<()> {
+    let bad = |why: &str| Err(CoreError::Invalid(format!("invalid mailbox name: {why}")));
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.len() > 1000 {
+        return bad("it is too long");
+    }
+    if name.chars().any(|c| c.is_control() || c == '*' || c == '%') {
+        return bad("control characters, '*' and '%' are not allowed");
+    }
+    if name.split(DELIMITER).any(|part| part.is_empty()) {
+        return bad("a level of the name is empty");
+    }
+    Ok(())
+}
+
+impl Mail {
+    pub async fn mailboxes(&self, account_id: i64) -> Result<Vec<Mailbox>> {
+        Ok(self.store.mailbox_list(account_id).await?)
+    }
+
+    pub async fn mailbox(&self, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
+        Ok(self.store.mailbox_get(account_id, name).await?)
+    }
+
+    /// Creates a mailbox and any missing superior levels (RFC 3501 6.3.3).
+    pub async fn create_mailbox(&self, account_id: i64, name: &str) -> Result<Mailbox> {
+        check_mailbox_name(name)?;
+        let mut path = String::new();
+        for (i, part) in name.split(DELIMITER).enumerate() {
+            if i > 0 {
+                path.push(DELIMITER);
+            }
+            path.push_str(part);
+            if path != name && self.store.mailbox_get(account_id, &path).await?.is_none() {
+                self.store.mailbox_create(account_id, &path, None).await?;
+            }
+        }
+        let mailbox = self.store.mailbox_create(account_id, name, None).await?;
+        self.events
+            .publish(MailboxEvent::MailboxesChanged { account_id });
+        Ok(mailbox)
+    }
+
+    pub async fn rename_mailbox(&self, account_id: i64, from: &str, to: &str) -> Result<()> {
+        check_mailbox_name(to)?;
+        self.store.mailbox_rename(account_id, from, to).await?;
+        self.events
+            .publish(MailboxEvent::MailboxesChanged { account_id });
+        Ok(())
+    }
+
+    pub async fn delete_mailbox(&self, account_id: i64, name: &str) -> Result<()> {
+        if let Some(mailbox) = self.store.mailbox_get(account_id, name).await? {
+            self.store.mailbox_delete(account_id, name).await?;
+            // Sessions that have it selected learn it is gone.
+            self.events.publish(MailboxEvent::Expunged {
+                account_id,
+                mailbox_id: mailbox.id,
+                uids: Vec::new(),
+                modseq: 0,
+            });
+        } else {
+            return Err(CoreError::NotFound(format!("mailbox {name}")));
+        }
+        self.events
+            .publish(MailboxEvent::MailboxesChanged { account_id });
+        Ok(())
+    }
+
+    pub async fn subscribe(&self, account_id: i64, name: &str, on: bool) -> Result<()> {
+        Ok(self.store.mailbox_subscribe(account_id, name, on).await?)
+    }
+
+    /// Live messages of a mailbox in UID order.
+    pub async fn messages(&self, mailbox_id: i64) -> Result<Vec<MessageMeta>> {
+        self.messages_from_uid(mailbox_id, 1).await
+    }
+
+    pub async fn messages_from_uid(
+        &self,
+        mailbox_id: i64,
+        min_uid: u32,
+    ) -> Result<Vec<MessageMeta>> {
+        Ok(self.store.messages_from_uid(mailbox_id, min_uid).await?)
+    }
+
+    pub async fn content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>> {
+        Ok(self.store.message_content(mailbox_id, uid).await?)
+    }
+
+    async fn check_room(&self, account: &Account, extra: u64) -> Result<()> {
+        let current = self
+            .store
+            .account_get(&account.email)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("account {}", account.email)))?;
+        if super::resolve::over_quota(&current, extra) {
+            return Err(CoreError::OverQuota(format!(
+                "{} is over its storage quota",
+                account.email
+            )));
+        }
+        Ok(())
+    }
+
+    /// Adds a message to a mailbox of the account (IMAP APPEND, Sent copies).
+    pub async fn append(
+        &self,
+        account: &Account,
+        mailbox: &Mailbox,
+        body: Vec<u8>,
+        flags: Flags,
+        keywords: Vec<String>,
+        internal_date: Option<i64>,
+    ) -> Result<Delivered> {
+        self.check_room(account, body.len() as u64).await?;
+        let date = internal_date.unwrap_or_else(|| self.now());
+        let delivered = self
+            .store
+            .append(mailbox.id, Arc::new(body), flags, keywords, date)
+            .await?;
+        self.events.publish(MailboxEvent::Appended {
+            account_id: account.id,
+            mailbox_id: mailbox.id,
+            uid: delivered.uid,
+            modseq: delivered.modseq,
+        });
+        Ok(delivered)
+    }
+
+    pub async fn set_flags(&self, mailbox: &Mailbox, change: FlagChange) -> Result<FlagOutcome> {
+        let outcome = self.store.set_flags(mailbox.id, change).await?;
+        for update in &outcome.updated {
+            self.events.publish(MailboxEvent::FlagsChanged {
+                account_id: mailbox.account_id,
+                mailbox_id: mailbox.id,
+                update: update.clone(),
+            });
+        }
+        Ok(outcome)
+    }
+
+    pub async fn expunge(&self, mailbox: &Mailbox, uids: Vec<u32>) -> Result<Expunged> {
+        let expunged = self.store.expunge(mailbox.id, uids).await?;
+        if !expunged.uids.is_empty() {
+            self.events.publish(MailboxEvent::Expunged {
+                account_id: mailbox.account_id,
+                mailbox_id: mailbox.id,
+                uids: expunged.uids.clone(),
+                modseq: expunged.modseq,
+            });
+        }
+        Ok(expunged)
+    }
+
+    /// Copies or moves messages between two mailboxes of one account.
+    pub async fn copy(
+        &self,
+        account: &Account,
+        from: &Mailbox,
+        uids: Vec<u32>,
+        to: &Mailbox,
+        remove_source: bool,
+    ) -> Result<Copied> {
+        if !remove_source {
+            let sizes: u64 = self
+                .store
+                .messages_from_uid(from.id, 1)
+                .await?
+                .iter()
+                .filter(|m| uids.contains(&m.uid))
+                .map(|m| m.size)
+                .sum();
+            self.check_room(account, sizes).await?;
+        }
+        let copied = self
+            .store
+            .copy_messages(from.id, uids, to.id, remove_source)
+            .await?;
+        for d in &copied.delivered {
+            self.events.publish(MailboxEvent::Appended {
+                account_id: d.account_id,
+                mailbox_id: d.mailbox_id,
+                uid: d.uid,
+                modseq: d.modseq,
+            });
+        }
+        if !copied.expunged.uids.is_empty() {
+            self.events.publish(MailboxEvent::Expunged {
+                account_id: from.account_id,
+                mailbox_id: from.id,
+                uids: copied.expunged.uids.clone(),
+                modseq: copied.expunged.modseq,
+            });
+        }
+        Ok(copied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mailbox_names_are_checked() {
+        for good in ["Work", "Work/2026", "Entwürfe", "a b"] {
+            assert!(super::check_mailbox_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "/a", "a/", "a//b", "a*", "a%b", "a\u{7}"] {
+            assert!(super::check_mailbox_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

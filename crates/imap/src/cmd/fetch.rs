@@ -1,0 +1,331 @@
+//! FETCH (RFC 3501 6.4.5): flags and dates from the in-memory view; bodies,
+//! ENVELOPE and BODYSTRUCTURE from the stored message.
+
+use imap_codec::imap_types::fetch::{
+    Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part, Section,
+};
+use imap_codec::imap_types::sequence::SequenceSet;
+use mail_parser::{Message, PartType};
+use mailroom_core::store::{FlagChange, FlagOp, Flags};
+
+use super::refuse;
+use crate::mime;
+use crate::response::{flag_list, internal_date, literal};
+use crate::session::{Done, Session};
+
+/// Flush large responses as they are built rather than holding them all.
+const FLUSH_AT: usize = 1 << 20;
+
+fn expand(items: MacroOrMessageDataItemNames<'static>) -> Vec<MessageDataItemName<'static>> {
+    use MessageDataItemName as I;
+    match items {
+        MacroOrMessageDataItemNames::Macro(m) => {
+            let mut v = vec![I::Flags, I::InternalDate, I::Rfc822Size];
+            if matches!(m, Macro::All | Macro::Full) {
+                v.push(I::Envelope);
+            }
+            if matches!(m, Macro::Full) {
+                v.push(I::Body);
+            }
+            v
+        }
+        MacroOrMessageDataItemNames::MessageDataItemNames(v) => v,
+    }
+}
+
+fn needs_content(item: &MessageDataItemName<'_>) -> bool {
+    use MessageDataItemName as I;
+    !matches!(
+        item,
+        I::Flags | I::InternalDate | I::Rfc822Size | I::Uid | I::ModSeq
+    )
+}
+
+fn supported(item: &MessageDataItemName<'_>) -> bool {
+    use MessageDataItemName as I;
+    matches!(
+        item,
+        I::Uid
+            | I::Flags
+            | I::InternalDate
+            | I::Rfc822Size
+            | I::ModSeq
+            | I::Envelope
+            | I::BodyStructure
+            | I::Body
+            | I::Rfc822
+            | I::Rfc822Header
+            | I::Rfc822Text
+            | I::BodyExt { .. }
+    )
+}
+
+fn sets_seen(item: &MessageDataItemName<'_>) -> bool {
+    use MessageDataItemName as I;
+    matches!(
+        item,
+        I::Rfc822 | I::Rfc822Text | I::BodyExt { peek: false, .. }
+    )
+}
+
+fn part_path(part: &Part) -> Vec<u32> {
+    part.0.as_ref().iter().map(|n| n.get()).collect()
+}
+
+fn path_text(part: &Part) -> String {
+    part_path(part)
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The name a section is echoed with: `1.2.MIME`, `HEADER.FIELDS (A B)`.
+fn section_name(section: &Option<Section<'_>>) -> String {
+    let with_path = |p: &Option<Part>, what: &str| match p {
+        Some(p) => format!("{}.{what}", path_text(p)),
+        None => what.to_string(),
+    };
+    let names = |list: &[imap_codec::imap_types::core::AString<'_>]| {
+        list.iter()
+            .map(|n| String::from_utf8_lossy(n.as_ref()).to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match section {
+        None => String::new(),
+        Some(Section::Part(p)) => path_text(p),
+        Some(Section::Header(p)) => with_path(p, "HEADER"),
+        Some(Section::Text(p)) => with_path(p, "TEXT"),
+        Some(Section::Mime(p)) => format!("{}.MIME", path_text(p)),
+        Some(Section::HeaderFields(p, list)) => format!(
+            "{} ({})",
+            with_path(p, "HEADER.FIELDS"),
+            names(list.as_ref())
+        ),
+        Some(Section::HeaderFieldsNot(p, list)) => {
+            format!(
+                "{} ({})",
+                with_path(p, "HEADER.FIELDS.NOT"),
+                names(list.as_ref())
+            )
+        }
+    }
+}
+
+/// The message a HEADER/TEXT section with a path refers to.
+fn nested<'m, 'x>(msg: &'m Message<'x>, path: &Option<Part>) -> Option<&'m Message<'x>> {
+    match path {
+        None => Some(msg),
+        Some(p) => {
+            let (_, part) = mime::find_part(msg, &part_path(p))?;
+            match &part.body {
+                PartType::Message(inner) => Some(inner),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn section_bytes(raw: &[u8], msg: Option<&Message<'_>>, section: &Option<Section<'_>>) -> Vec<u8> {
+    let Some(section) = section else {
+        return raw.to_vec();
+    };
+    let Some(msg) = msg else {
+        return Vec::new();
+    };
+    let header_of = |m: &Message<'_>| mime::part_header(raw, m.root_part()).to_vec();
+    let names = |list: &[imap_codec::imap_types::core::AString<'_>]| {
+        list.iter()
+            .map(|n| String::from_utf8_lossy(n.as_ref()).into_owned())
+            .collect::<Vec<_>>()
+    };
+    let found = match section {
+        Section::Part(p) => {
+            mime::find_part(msg, &part_path(p)).map(|(_, part)| mime::part_body(raw, part).to_vec())
+        }
+        Section::Mime(p) => mime::find_part(msg, &part_path(p))
+            .map(|(_, part)| mime::part_header(raw, part).to_vec()),
+        Section::Header(p) => nested(msg, p).map(header_of),
+        Section::Text(p) => nested(msg, p).map(|m| mime::part_body(raw, m.root_part()).to_vec()),
+        Section::HeaderFields(p, list) => {
+            nested(msg, p).map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), false))
+        }
+        Section::HeaderFieldsNot(p, list) => {
+            nested(msg, p).map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), true))
+        }
+    };
+    found.unwrap_or_default()
+}
+
+impl Session {
+    pub(crate) async fn fetch(
+        &mut self,
+        set: &SequenceSet,
+        items: MacroOrMessageDataItemNames<'static>,
+        uid: bool,
+    ) -> Done {
+        let mut items = expand(items);
+        if uid && !items.contains(&MessageDataItemName::Uid) {
+            items.insert(0, MessageDataItemName::Uid);
+        }
+        if !items.iter().all(supported) {
+            return Done::bad("Unsupported FETCH data item");
+        }
+        let Some(view) = self.selected.as_ref() else {
+            return Done::bad("No mailbox selected");
+        };
+        let seqs = view.resolve(set, uid);
+        let mailbox = view.mailbox.clone();
+        let mail = self.server.mail.clone();
+        // RFC 3501 6.4.5: fetching a body without .PEEK sets \Seen.
+        if !view.read_only && items.iter().any(sets_seen) {
+            let unseen: Vec<u32> = seqs
+                .iter()
+                .map(|&s| &view.messages[s - 1])
+                .filter(|m| !m.flags.contains(Flags::SEEN))
+                .map(|m| m.uid)
+                .collect();
+            if !unseen.is_empty() {
+                let change = FlagChange {
+                    uids: unseen,
+                    op: FlagOp::Add,
+                    flags: Flags::SEEN,
+                    keywords: Vec::new(),
+                    unchanged_since: None,
+                };
+                match mail.set_flags(&mailbox, change).await {
+                    Ok(outcome) => {
+                        let view = self.selected.as_mut().expect("checked above");
+                        for u in outcome.updated {
+                            view.apply_own_flags(u.uid, u.modseq, u.flags, u.keywords);
+                        }
+                        if !items.contains(&MessageDataItemName::Flags) {
+                            items.push(MessageDataItemName::Flags);
+                        }
+                    }
+                    Err(e) => return refuse(e),
+                }
+            }
+        }
+        let wants_content = items.iter().any(needs_content);
+        for seq in seqs {
+            let Some(view) = self.selected.as_ref() else {
+                break;
+            };
+            let message = view.messages[seq - 1].clone();
+            let content = if wants_content {
+                match mail.content(mailbox.id, message.uid).await {
+                    Ok(c) => Some(c),
+                    // Expunged by another session and not yet announced.
+                    Err(mailroom_core::CoreError::NotFound(_)) => continue,
+                    Err(e) => return refuse(e),
+                }
+            } else {
+                None
+            };
+            let parsed = content.as_deref().and_then(mime::parse);
+            let mut out = format!("* {seq} FETCH (").into_bytes();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                self.render_item(
+                    &mut out,
+                    item,
+                    &message,
+                    content.as_deref(),
+                    parsed.as_ref(),
+                );
+            }
+            out.extend_from_slice(b")\r\n");
+            let io = self.io();
+            io.write(&out);
+            if io.pending() > FLUSH_AT && io.flush().await.is_err() {
+                self.logout = true;
+                return Done::silent();
+            }
+        }
+        Done::ok("FETCH completed")
+    }
+
+    fn render_item(
+        &self,
+        out: &mut Vec<u8>,
+        item: &MessageDataItemName<'_>,
+        message: &crate::view::ViewMessage,
+        content: Option<&[u8]>,
+        parsed: Option<&Message<'_>>,
+    ) {
+        use MessageDataItemName as I;
+        let raw = content.unwrap_or_default();
+        let mut put = |s: String| out.extend_from_slice(s.as_bytes());
+        match item {
+            I::Uid => put(format!("UID {}", message.uid)),
+            I::Flags => put(format!(
+                "FLAGS {}",
+                flag_list(message.flags, &message.keywords, false)
+            )),
+            I::InternalDate => put(format!(
+                "INTERNALDATE {}",
+                internal_date(message.internal_date)
+            )),
+            I::Rfc822Size => put(format!("RFC822.SIZE {}", message.size)),
+            I::ModSeq => put(format!("MODSEQ ({})", message.modseq)),
+            I::Envelope => {
+                out.extend_from_slice(b"ENVELOPE ");
+                match parsed {
+                    Some(m) => mime::envelope(out, raw, m),
+                    None => out.extend_from_slice(b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"),
+                }
+            }
+            I::BodyStructure | I::Body => {
+                let extended = matches!(item, I::BodyStructure);
+                out.extend_from_slice(if extended {
+                    b"BODYSTRUCTURE "
+                } else {
+                    b"BODY "
+                });
+                match parsed {
+                    Some(m) => mime::body_structure(out, raw, m, m.root_part(), extended),
+                    None => out.extend_from_slice(b"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0)"),
+                }
+            }
+            I::Rfc822 => {
+                out.extend_from_slice(b"RFC822 ");
+                literal(out, raw);
+            }
+            I::Rfc822Header => {
+                out.extend_from_slice(b"RFC822.HEADER ");
+                let header = section_bytes(raw, parsed, &Some(Section::Header(None)));
+                literal(out, &header);
+            }
+            I::Rfc822Text => {
+                out.extend_from_slice(b"RFC822.TEXT ");
+                let text = section_bytes(raw, parsed, &Some(Section::Text(None)));
+                literal(out, &text);
+            }
+            I::BodyExt {
+                section, partial, ..
+            } => {
+                let data = section_bytes(raw, parsed, section);
+                out.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
+                match partial {
+                    Some((start, length)) => {
+                        let start_at = (*start as usize).min(data.len());
+                        let end = start_at
+                            .saturating_add(length.get() as usize)
+                            .min(data.len());
+                        out.extend_from_slice(format!("<{start}> ").as_bytes());
+                        literal(out, &data[start_at..end]);
+                    }
+                    None => {
+                        out.push(b' ');
+                        literal(out, &data);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

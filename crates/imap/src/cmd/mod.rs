@@ -1,0 +1,61 @@
+//! IMAP commands, one concern per file.
+
+mod append;
+mod auth;
+mod copy;
+mod fetch;
+mod idle;
+mod mailboxes;
+mod misc;
+mod search;
+mod select;
+mod store;
+
+use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
+use mailroom_core::CoreError;
+
+use crate::session::{Done, Session};
+use crate::utf7;
+
+impl Session {
+    /// A mailbox name from the wire, as stored (UTF-8).
+    pub(crate) fn mailbox_name(&self, mailbox: &WireMailbox<'_>) -> Result<String, Done> {
+        let raw: &[u8] = match mailbox {
+            WireMailbox::Inbox => return Ok("INBOX".into()),
+            WireMailbox::Other(other) => other.inner().as_ref(),
+        };
+        let text = std::str::from_utf8(raw).map_err(|_| Done::bad("Mailbox name is not UTF-8"))?;
+        if self.enabled.utf8 {
+            return Ok(text.to_string());
+        }
+        utf7::decode(text).ok_or_else(|| Done::bad("Mailbox name is not valid modified UTF-7"))
+    }
+
+    /// A stored name as the client expects it on the wire.
+    pub(crate) fn wire_name(&self, name: &str) -> String {
+        if self.enabled.utf8 {
+            name.to_string()
+        } else {
+            utf7::encode(name)
+        }
+    }
+}
+
+/// Maps a service error to the tagged answer a client understands
+/// (RFC 5530 response codes).
+pub(crate) fn refuse(error: CoreError) -> Done {
+    match error {
+        CoreError::NotFound(what) => Done::no(format!("No such {what}")).code("NONEXISTENT"),
+        CoreError::AlreadyExists(what) => {
+            Done::no(format!("{what} already exists")).code("ALREADYEXISTS")
+        }
+        CoreError::OverQuota(why) => Done::no(why).code("OVERQUOTA"),
+        CoreError::Invalid(why) => Done::no(why).code("CANNOT"),
+        CoreError::Conflict(why) => Done::no(why).code("CANNOT"),
+        CoreError::PasswordPolicy(why) => Done::no(why),
+        other => {
+            tracing::error!(error = %other, "imap command failed");
+            Done::no("Server error, try again later").code("SERVERBUG")
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! SEARCH (RFC 3501 6.4.4): flags, sizes, dates and sets from memory;
+//! headers and text from the stored message, only when a key needs them.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate};
+use imap_codec::imap_types::search::SearchKey;
+use mail_parser::{Message, PartType};
+use mailroom_core::store::Flags;
+
+use super::refuse;
+use crate::mime;
+use crate::session::{Done, Session};
+use crate::view::{MailboxView, ViewMessage};
+
+/// A search key with its sets already resolved to sequence numbers.
+enum Criterion {
+    All,
+    Flag(Flags, bool),
+    Keyword(String, bool),
+    Larger(u64),
+    Smaller(u64),
+    Seqs(HashSet<usize>),
+    Before(NaiveDate),
+    On(NaiveDate),
+    Since(NaiveDate),
+    SentBefore(NaiveDate),
+    SentOn(NaiveDate),
+    SentSince(NaiveDate),
+    Header(String, String),
+    Body(String),
+    Text(String),
+    Not(Box<Criterion>),
+    Or(Box<Criterion>, Box<Criterion>),
+    And(Vec<Criterion>),
+    Nothing,
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_lowercase()
+}
+
+fn compile(key: &SearchKey<'_>, view: &MailboxView) -> Criterion {
+    use SearchKey as K;
+    let set = |s, uid| Criterion::Seqs(view.resolve(s, uid).into_iter().collect());
+    let header = |name: &str, v: &[u8]| Criterion::Header(name.to_string(), text(v));
+    match key {
+        K::All => Criterion::All,
+        K::Answered => Criterion::Flag(Flags::ANSWERED, true),
+        K::Unanswered => Criterion::Flag(Flags::ANSWERED, false),
+        K::Deleted => Criterion::Flag(Flags::DELETED, true),
+        K::Undeleted => Criterion::Flag(Flags::DELETED, false),
+        K::Draft => Criterion::Flag(Flags::DRAFT, true),
+        K::Undraft => Criterion::Flag(Flags::DRAFT, false),
+        K::Flagged => Criterion::Flag(Flags::FLAGGED, true),
+        K::Unflagged => Criterion::Flag(Flags::FLAGGED, false),
+        K::Seen | K::Old => Criterion::Flag(Flags::SEEN, true),
+        K::Unseen => Criterion::Flag(Flags::SEEN, false),
+        // No message is \Recent for us (RFC 9051 dropped it).
+        K::New | K::Recent => Criterion::Nothing,
+        K::Keyword(k) => Criterion::Keyword(k.as_ref().to_lowercase(), true),
+        K::Unkeyword(k) => Criterion::Keyword(k.as_ref().to_lowercase(), false),
+        K::Larger(n) => Criterion::Larger(u64::from(*n)),
+        K::Smaller(n) => Criterion::Smaller(u64::from(*n)),
+        K::SequenceSet(s) => set(s, false),
+        K::Uid(s) => set(s, true),
+        K::Before(d) => Criterion::Before(*d.as_ref()),
+        K::On(d) => Criterion::On(*d.as_ref()),
+        K::Since(d) => Criterion::Since(*d.as_ref()),
+        K::SentBefore(d) => Criterion::SentBefore(*d.as_ref()),
+        K::SentOn(d) => Criterion::SentOn(*d.as_ref()),
+        K::SentSince(d) => Criterion::SentSince(*d.as_ref()),
+        K::From(v) => header("from", v.as_ref()),
+        K::To(v) => header("to", v.as_ref()),
+        K::Cc(v) => header("cc", v.as_ref()),
+        K::Bcc(v) => header("bcc", v.as_ref()),
+        K::Subject(v) => header("subject", v.as_ref()),
+        K::Header(name, v) => Criterion::Header(text(name.as_ref()), text(v.as_ref())),
+        K::Body(v) => Criterion::Body(text(v.as_ref())),
+        K::Text(v) => Criterion::Text(text(v.as_ref())),
+        K::Not(inner) => Criterion::Not(Box::new(compile(inner, view))),
+        K::Or(a, b) => Criterion::Or(Box::new(compile(a, view)), Box::new(compile(b, view))),
+        K::And(list) => Criterion::And(list.as_ref().iter().map(|k| compile(k, view)).collect()),
+        _ => Criterion::Nothing,
+    }
+}
+
+fn needs_content(c: &Criterion) -> bool {
+    match c {
+        Criterion::SentBefore(_)
+        | Criterion::SentOn(_)
+        | Criterion::SentSince(_)
+        | Criterion::Header(..)
+        | Criterion::Body(_)
+        | Criterion::Text(_) => true,
+        Criterion::Not(a) => needs_content(a),
+        Criterion::Or(a, b) => needs_content(a) || needs_content(b),
+        Criterion::And(list) => list.iter().any(needs_content),
+        _ => false,
+    }
+}
+
+fn date_of(epoch: i64) -> Option<NaiveDate> {
+    DateTime::from_timestamp(epoch, 0).map(|d| d.date_naive())
+}
+
+/// Unfolded values of a header, raw and decoded, lower-case.
+fn header_values(raw: &[u8], msg: &Message<'_>, name: &str) -> Vec<String> {
+    msg.root_part()
+        .headers
+        .iter()
+        .filter(|h| h.name.as_str().eq_ignore_ascii_case(name))
+        .map(|h| {
+            let end = (h.offset_end as usize).min(raw.len());
+            let value = &raw[(h.offset_start as usize).min(end)..end];
+            let mut s = text(value).replace(['\r', '\n'], "");
+            // Decoded form too, so "Grüße" finds an encoded subject.
+            if let Some(decoded) = h.value.as_text() {
+                s.push(' ');
+                s.push_str(&decoded.to_lowercase());
+            }
+            s
+        })
+        .collect()
+}
+
+fn body_contains(msg: &Message<'_>, needle: &str) -> bool {
+    msg.parts.iter().any(|part| match &part.body {
+        PartType::Text(t) | PartType::Html(t) => t.to_lowercase().contains(needle),
+        PartType::Binary(_) | PartType::InlineBinary(_) => false,
+        PartType::Message(inner) => body_contains(inner, needle),
+        PartType::Multipart(_) => false,
+    })
+}
+
+struct Candidate<'a> {
+    seq: usize,
+    raw: &'a [u8],
+    message: &'a ViewMessage,
+    parsed: Option<&'a Message<'a>>,
+}
+
+fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
+    let sent = || {
+        m.parsed
+            .and_then(|p| p.date())
+            .and_then(|d| date_of(d.to_timestamp()))
+    };
+    let arrived = || date_of(m.message.internal_date);
+    match c {
+        Criterion::All => true,
+        Criterion::Nothing => false,
+        Criterion::Flag(f, set) => m.message.flags.contains(*f) == *set,
+        Criterion::Keyword(k, set) => {
+            m.message.keywords.iter().any(|x| x.to_lowercase() == *k) == *set
+        }
+        Criterion::Larger(n) => m.message.size > *n,
+        Criterion::Smaller(n) => m.message.size < *n,
+        Criterion::Seqs(s) => s.contains(&m.seq),
+        Criterion::Before(d) => arrived().is_some_and(|a| a < *d),
+        Criterion::On(d) => arrived().is_some_and(|a| a == *d),
+        Criterion::Since(d) => arrived().is_some_and(|a| a >= *d),
+        Criterion::SentBefore(d) => sent().is_some_and(|a| a < *d),
+        Criterion::SentOn(d) => sent().is_some_and(|a| a == *d),
+        Criterion::SentSince(d) => sent().is_some_and(|a| a >= *d),
+        Criterion::Header(name, needle) => m.parsed.is_some_and(|p| {
+            header_values(m.raw, p, name)
+                .iter()
+                .any(|v| v.contains(needle.as_str()))
+        }),
+        Criterion::Body(needle) => m.parsed.is_some_and(|p| body_contains(p, needle)),
+        Criterion::Text(needle) => m.parsed.is_some_and(|p| {
+            text(mime::part_header(m.raw, p.root_part())).contains(needle.as_str())
+                || body_contains(p, needle)
+        }),
+        Criterion::Not(a) => !matches(a, m),
+        Criterion::Or(a, b) => matches(a, m) || matches(b, m),
+        Criterion::And(list) => list.iter().all(|c| matches(c, m)),
+    }
+}
+
+impl Session {
+    pub(crate) async fn search(&mut self, keys: &[SearchKey<'_>], uid: bool) -> Done {
+        let Some(view) = self.selected.as_ref() else {
+            return Done::bad("No mailbox selected");
+        };
+        let criterion = Criterion::And(keys.iter().map(|k| compile(k, view)).collect());
+        let with_content = needs_content(&criterion);
+        let mail = self.server.mail.clone();
+        let mailbox_id = view.mailbox.id;
+        let mut found = Vec::new();
+        for (i, message) in view.messages.iter().enumerate() {
+            let content = if with_content {
+                match mail.content(mailbox_id, message.uid).await {
+                    Ok(c) => Some(c),
+                    Err(mailroom_core::CoreError::NotFound(_)) => continue,
+                    Err(e) => return refuse(e),
+                }
+            } else {
+                None
+            };
+            let parsed = content.as_deref().and_then(mime::parse);
+            let candidate = Candidate {
+                seq: i + 1,
+                raw: content.as_deref().unwrap_or_default(),
+                message,
+                parsed: parsed.as_ref(),
+            };
+            if matches(&criterion, &candidate) {
+                found.push(if uid {
+                    message.uid.to_string()
+                } else {
+                    (i + 1).to_string()
+                });
+            }
+        }
+        let line = if found.is_empty() {
+            "SEARCH".to_string()
+        } else {
+            format!("SEARCH {}", found.join(" "))
+        };
+        self.untagged(&line);
+        Done::ok("SEARCH completed")
+    }
+}

@@ -1,0 +1,150 @@
+//! Reading IMAP messages (command lines with their literals) and writing
+//! responses. Literals are bounded; a synchronising literal is agreed to
+//! with a continuation request only when it fits (RFC 3501 7.5, RFC 7888).
+
+use std::io;
+use std::time::Duration;
+
+use imap_codec::fragmentizer::{FragmentInfo, Fragmentizer, LiteralAnnouncement};
+use imap_codec::imap_types::core::LiteralMode;
+use mailroom_net::Stream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::{Instant, timeout_at};
+use tokio_rustls::TlsAcceptor;
+
+/// One complete message, or why there is none.
+pub enum Received {
+    /// A whole message is in [`ImapIo::message`].
+    Message,
+    /// The client announced a literal larger than we take; for a
+    /// synchronising one, it has been told no and the message skipped.
+    TooBig {
+        tag: Option<String>,
+    },
+    Closed,
+}
+
+pub struct ImapIo {
+    stream: Stream,
+    fragments: Fragmentizer,
+    out: Vec<u8>,
+    max_literal: u32,
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "timeout")
+}
+
+impl ImapIo {
+    pub fn new(stream: Stream, max_literal: u32) -> Self {
+        Self {
+            stream,
+            // Room for the largest literal plus its command line.
+            fragments: Fragmentizer::new(max_literal.saturating_add(64 * 1024)),
+            out: Vec::with_capacity(4096),
+            max_literal,
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    pub fn write_str(&mut self, text: &str) {
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    /// Bytes queued but not yet sent.
+    pub fn pending(&self) -> usize {
+        self.out.len()
+    }
+
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            self.stream.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        self.stream.flush().await
+    }
+
+    /// The bytes of the message [`ImapIo::receive`] just completed.
+    pub fn message(&self) -> &[u8] {
+        self.fragments.message_bytes()
+    }
+
+    pub fn fragments(&self) -> &Fragmentizer {
+        &self.fragments
+    }
+
+    async fn next_fragment(&mut self, deadline: Instant) -> io::Result<Option<FragmentInfo>> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            if let Some(fragment) = self.fragments.progress() {
+                return Ok(Some(fragment));
+            }
+            timeout_at(deadline, self.flush())
+                .await
+                .map_err(|_| timed_out())??;
+            let n = timeout_at(deadline, self.stream.read(&mut buf))
+                .await
+                .map_err(|_| timed_out())??;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.fragments.enqueue_bytes(&buf[..n]);
+        }
+    }
+
+    /// Reads the next whole message, answering literal announcements.
+    pub async fn receive(&mut self, wait: Duration) -> io::Result<Received> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let Some(fragment) = self.next_fragment(deadline).await? else {
+                return Ok(Received::Closed);
+            };
+            if let FragmentInfo::Line {
+                announcement: Some(LiteralAnnouncement { mode, length }),
+                ..
+            } = fragment
+            {
+                let tag = self.fragments.decode_tag().map(|t| t.inner().to_string());
+                if length > self.max_literal {
+                    if mode == LiteralMode::Sync {
+                        // The client waits for our go-ahead, which it will
+                        // not get: drop the message and answer.
+                        self.fragments.skip_message();
+                        return Ok(Received::TooBig { tag });
+                    }
+                    // LITERAL+ data comes regardless: read and discard it.
+                    self.fragments.poison_message();
+                } else if mode == LiteralMode::Sync {
+                    self.write_str("+ Ready for literal data\r\n");
+                }
+            }
+            if self.fragments.is_message_complete() {
+                if self.fragments.is_message_poisoned() {
+                    let tag = self.fragments.decode_tag().map(|t| t.inner().to_string());
+                    return Ok(Received::TooBig { tag });
+                }
+                return Ok(Received::Message);
+            }
+        }
+    }
+
+    /// STARTTLS (RFC 3501 6.2.1 / RFC 2595 3.1): pending plaintext input is
+    /// discarded, never read as commands after the handshake.
+    pub async fn start_tls(mut self, acceptor: &TlsAcceptor) -> io::Result<ImapIo> {
+        self.flush().await?;
+        let max = self.max_literal;
+        Ok(ImapIo::new(self.stream.upgrade(acceptor).await?, max))
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.flush().await;
+        let _ = self.stream.shutdown().await;
+    }
+}

@@ -1,0 +1,14 @@
+//! mailroom's IMAP front-end: imap-codec parses, the server logic is ours.
+//! Mailbox state of a selected mailbox lives in memory ([`view`]) and is
+//! kept current by the core change bus.
+
+mod cmd;
+mod io;
+mod mime;
+mod response;
+mod server;
+mod session;
+mod utf7;
+mod view;
+
+pub use server::{ImapServer, ImapSettings};

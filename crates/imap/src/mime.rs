@@ -1,0 +1,432 @@
+//! ENVELOPE, BODYSTRUCTURE and body sections (RFC 3501 6.4.5, 7.4.2)
+//! computed from the stored message with mail-parser.
+
+use mail_parser::{
+    Address, HeaderName, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
+
+use crate::response::{nstring, string};
+
+pub fn parse(raw: &[u8]) -> Option<Message<'_>> {
+    MessageParser::default().parse(raw)
+}
+
+// mail-parser's offsets, nested messages included, count from the start of
+// the whole message, so every slice is taken from that root buffer.
+fn raw_header<'a>(raw: &'a [u8], part: &MessagePart<'_>, name: HeaderName<'_>) -> Option<&'a [u8]> {
+    part.headers
+        .iter()
+        .find(|h| h.name == name)
+        .map(|h| trim_header(slice(raw, h.offset_start, h.offset_end)))
+}
+
+fn slice(raw: &[u8], start: u32, end: u32) -> &[u8] {
+    let end = (end as usize).min(raw.len());
+    &raw[(start as usize).min(end)..end]
+}
+
+/// Unfolds and trims a raw header value.
+fn trim_header(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &value[start..end]
+}
+
+fn unfold(value: &[u8]) -> Vec<u8> {
+    value
+        .iter()
+        .copied()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect()
+}
+
+fn nstring_header(out: &mut Vec<u8>, value: Option<&[u8]>) {
+    nstring(out, value.map(unfold).as_deref());
+}
+
+/// RFC 2047 B-encoding for a decoded display name that is not ASCII.
+fn encoded_word(text: &str) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::from("=?UTF-8?B?");
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((v >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.push_str("?=");
+    out
+}
+
+fn address_list(out: &mut Vec<u8>, address: Option<&Address<'_>>) {
+    let Some(address) = address else {
+        out.extend_from_slice(b"NIL");
+        return;
+    };
+    let mut items = Vec::new();
+    let one = |items: &mut Vec<u8>, name: Option<&str>, email: Option<&str>| {
+        items.push(b'(');
+        let name = name.map(|n| {
+            if n.is_ascii() {
+                n.to_string()
+            } else {
+                encoded_word(n)
+            }
+        });
+        nstring(items, name.as_deref().map(str::as_bytes));
+        items.extend_from_slice(b" NIL ");
+        let (local, host) = match email.and_then(|e| e.rsplit_once('@')) {
+            Some((l, h)) => (Some(l), Some(h)),
+            None => (email, None),
+        };
+        nstring(items, local.map(str::as_bytes));
+        items.push(b' ');
+        nstring(items, host.map(str::as_bytes));
+        items.push(b')');
+    };
+    match address {
+        Address::List(list) => {
+            for a in list {
+                one(&mut items, a.name.as_deref(), a.address.as_deref());
+            }
+        }
+        Address::Group(groups) => {
+            for g in groups {
+                match &g.name {
+                    // RFC 3501 7.4.2: group start and end markers.
+                    Some(name) => {
+                        items.extend_from_slice(b"(NIL NIL ");
+                        string(&mut items, name.as_bytes());
+                        items.extend_from_slice(b" NIL)");
+                        for a in &g.addresses {
+                            one(&mut items, a.name.as_deref(), a.address.as_deref());
+                        }
+                        items.extend_from_slice(b"(NIL NIL NIL NIL)");
+                    }
+                    None => {
+                        for a in &g.addresses {
+                            one(&mut items, a.name.as_deref(), a.address.as_deref());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if items.is_empty() {
+        out.extend_from_slice(b"NIL");
+    } else {
+        out.push(b'(');
+        out.extend_from_slice(&items);
+        out.push(b')');
+    }
+}
+
+/// The ENVELOPE of a message.
+pub fn envelope(out: &mut Vec<u8>, raw: &[u8], msg: &Message<'_>) {
+    let root = msg.root_part();
+    out.push(b'(');
+    nstring_header(out, raw_header(raw, root, HeaderName::Date));
+    out.push(b' ');
+    nstring_header(out, raw_header(raw, root, HeaderName::Subject));
+    out.push(b' ');
+    let from = msg.from();
+    address_list(out, from);
+    out.push(b' ');
+    // RFC 3501 7.4.2: Sender and Reply-To default to From.
+    address_list(out, msg.sender().or(from));
+    out.push(b' ');
+    address_list(out, msg.reply_to().or(from));
+    out.push(b' ');
+    address_list(out, msg.to());
+    out.push(b' ');
+    address_list(out, msg.cc());
+    out.push(b' ');
+    address_list(out, msg.bcc());
+    out.push(b' ');
+    nstring_header(out, raw_header(raw, root, HeaderName::InReplyTo));
+    out.push(b' ');
+    nstring_header(out, raw_header(raw, root, HeaderName::MessageId));
+    out.push(b')');
+}
+
+fn lines(data: &[u8]) -> usize {
+    data.iter().filter(|&&b| b == b'\n').count()
+}
+
+fn params(out: &mut Vec<u8>, part: &MessagePart<'_>, default_charset: bool) {
+    let attributes = part.content_type().and_then(|c| c.attributes());
+    match attributes {
+        Some(list) if !list.is_empty() => {
+            out.push(b'(');
+            for (i, a) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                string(out, a.name.to_ascii_uppercase().as_bytes());
+                out.push(b' ');
+                string(out, a.value.as_bytes());
+            }
+            out.push(b')');
+        }
+        _ if default_charset => out.extend_from_slice(b"(\"CHARSET\" \"US-ASCII\")"),
+        _ => out.extend_from_slice(b"NIL"),
+    }
+}
+
+fn disposition(out: &mut Vec<u8>, part: &MessagePart<'_>) {
+    match part.content_disposition() {
+        Some(d) => {
+            out.push(b'(');
+            string(out, d.ctype().to_ascii_uppercase().as_bytes());
+            out.push(b' ');
+            match d.attributes() {
+                Some(list) if !list.is_empty() => {
+                    out.push(b'(');
+                    for (i, a) in list.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b' ');
+                        }
+                        string(out, a.name.to_ascii_uppercase().as_bytes());
+                        out.push(b' ');
+                        string(out, a.value.as_bytes());
+                    }
+                    out.push(b')');
+                }
+                _ => out.extend_from_slice(b"NIL"),
+            }
+            out.push(b')');
+        }
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
+
+/// BODYSTRUCTURE (`extended`) or BODY of a part.
+pub fn body_structure(
+    out: &mut Vec<u8>,
+    raw: &[u8],
+    msg: &Message<'_>,
+    part: &MessagePart<'_>,
+    extended: bool,
+) {
+    let (ctype, subtype) = match part.content_type() {
+        Some(c) => (
+            c.ctype().to_ascii_uppercase(),
+            c.subtype().map(str::to_ascii_uppercase),
+        ),
+        None => ("TEXT".to_string(), Some("PLAIN".to_string())),
+    };
+    if let PartType::Multipart(children) = &part.body {
+        out.push(b'(');
+        for &child in children {
+            if let Some(p) = msg.parts.get(child as usize) {
+                body_structure(out, raw, msg, p, extended);
+            }
+        }
+        out.push(b' ');
+        string(out, subtype.as_deref().unwrap_or("MIXED").as_bytes());
+        if extended {
+            out.push(b' ');
+            params(out, part, false);
+            out.push(b' ');
+            disposition(out, part);
+            out.extend_from_slice(b" NIL NIL");
+        }
+        out.push(b')');
+        return;
+    }
+    let body =
+        &raw[(part.offset_body as usize).min(raw.len())..(part.offset_end as usize).min(raw.len())];
+    out.push(b'(');
+    string(out, ctype.as_bytes());
+    out.push(b' ');
+    string(out, subtype.as_deref().unwrap_or("PLAIN").as_bytes());
+    out.push(b' ');
+    params(out, part, ctype == "TEXT");
+    out.push(b' ');
+    nstring_header(out, raw_header(raw, part, HeaderName::ContentId));
+    out.push(b' ');
+    nstring_header(out, raw_header(raw, part, HeaderName::ContentDescription));
+    out.push(b' ');
+    let encoding = raw_header(raw, part, HeaderName::ContentTransferEncoding)
+        .map(|e| String::from_utf8_lossy(&unfold(e)).to_ascii_uppercase())
+        .unwrap_or_else(|| "7BIT".into());
+    string(out, encoding.as_bytes());
+    out.extend_from_slice(format!(" {}", body.len()).as_bytes());
+    if let PartType::Message(nested) = &part.body {
+        out.push(b' ');
+        envelope(out, raw, nested);
+        out.push(b' ');
+        body_structure(out, raw, nested, nested.root_part(), extended);
+        out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
+    } else if ctype == "TEXT" {
+        out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
+    }
+    if extended {
+        out.extend_from_slice(b" NIL ");
+        disposition(out, part);
+        out.extend_from_slice(b" NIL NIL");
+    }
+    out.push(b')');
+}
+
+/// Where a section path leads: the message it belongs to and the part.
+pub fn find_part<'m, 'x>(
+    msg: &'m Message<'x>,
+    path: &[u32],
+) -> Option<(&'m Message<'x>, &'m MessagePart<'x>)> {
+    let mut message = msg;
+    let mut part = msg.root_part();
+    for (depth, &n) in path.iter().enumerate() {
+        if depth > 0
+            && let PartType::Message(nested) = &part.body
+        {
+            message = nested;
+            part = nested.root_part();
+        }
+        match &part.body {
+            PartType::Multipart(children) => {
+                let child = *children.get(n as usize - 1)?;
+                part = message.parts.get(child as usize)?;
+            }
+            _ if n == 1 => {}
+            _ => return None,
+        }
+    }
+    Some((message, part))
+}
+
+/// The bytes of a part's body (for message/rfc822: the whole message).
+pub fn part_body<'r>(raw: &'r [u8], part: &MessagePart<'_>) -> &'r [u8] {
+    slice(raw, part.offset_body, part.offset_end)
+}
+
+pub fn part_header<'r>(raw: &'r [u8], part: &MessagePart<'_>) -> &'r [u8] {
+    slice(raw, part.offset_header, part.offset_body)
+}
+
+/// Header lines whose names are (or, with `exclude`, are not) in `names`,
+/// followed by the blank line (RFC 3501 6.4.5 HEADER.FIELDS).
+pub fn header_fields(header: &[u8], names: &[String], exclude: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut keep = false;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+        if !matches!(line.first(), Some(b' ' | b'\t')) {
+            let name = line.split(|&b| b == b':').next().unwrap_or(b"");
+            let name = String::from_utf8_lossy(trim_header(name)).to_ascii_lowercase();
+            keep = names.iter().any(|n| n.eq_ignore_ascii_case(&name)) != exclude;
+        }
+        if keep {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NESTED: &[u8] = b"From: Alice <alice@example.test>\r\n\
+To: bob@example.test, Carol <carol@example.test>\r\n\
+Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\
+Date: Sun, 29 Nov 2026 06:50:00 +0000\r\n\
+Message-ID: <m1@example.test>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
+\r\n\
+preamble\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Hello\r\n\
+--b1\r\n\
+Content-Type: message/rfc822\r\n\
+\r\n\
+From: x@y.test\r\n\
+Subject: inner\r\n\
+\r\n\
+inner body\r\n\
+--b1--\r\n";
+
+    fn text(out: Vec<u8>) -> String {
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn envelope_keeps_raw_subject_and_splits_addresses() {
+        let msg = parse(NESTED).unwrap();
+        let mut out = Vec::new();
+        envelope(&mut out, NESTED, &msg);
+        assert_eq!(
+            text(out),
+            "(\"Sun, 29 Nov 2026 06:50:00 +0000\" \"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" \
+((\"Alice\" NIL \"alice\" \"example.test\")) ((\"Alice\" NIL \"alice\" \"example.test\")) \
+((\"Alice\" NIL \"alice\" \"example.test\")) \
+((NIL NIL \"bob\" \"example.test\")(\"Carol\" NIL \"carol\" \"example.test\")) NIL NIL NIL \
+\"<m1@example.test>\")"
+        );
+    }
+
+    #[test]
+    fn sections_of_a_nested_message() {
+        let msg = parse(NESTED).unwrap();
+        let (_, p) = find_part(&msg, &[1]).unwrap();
+        assert_eq!(part_body(NESTED, p), b"Hello");
+        let (_, p) = find_part(&msg, &[2]).unwrap();
+        assert!(part_body(NESTED, p).starts_with(b"From: x@y.test\r\n"));
+        let (_, p) = find_part(&msg, &[2, 1]).unwrap();
+        assert_eq!(part_body(NESTED, p), b"inner body");
+        assert!(find_part(&msg, &[3]).is_none());
+        let fields = header_fields(
+            part_header(NESTED, msg.root_part()),
+            &["subject".into(), "to".into()],
+            false,
+        );
+        assert_eq!(
+            text(fields),
+            "To: bob@example.test, Carol <carol@example.test>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn bodystructure_of_a_nested_message() {
+        let msg = parse(NESTED).unwrap();
+        let mut out = Vec::new();
+        body_structure(&mut out, NESTED, &msg, msg.root_part(), false);
+        let s = text(out);
+        assert!(
+            s.starts_with("((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 5 0)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\""),
+            "{s}"
+        );
+        assert!(s.ends_with(" \"MIXED\")"), "{s}");
+    }
+
+    #[test]
+    fn non_ascii_names_are_encoded_words() {
+        assert_eq!(encoded_word("Jörg"), "=?UTF-8?B?SsO2cmc=?=");
+    }
+}

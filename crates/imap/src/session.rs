@@ -1,0 +1,344 @@
+//! One IMAP connection: the read loop, states (RFC 3501 3) and dispatch.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bounded_static::IntoBoundedStatic;
+use imap_codec::CommandCodec;
+use imap_codec::fragmentizer::DecodeMessageError;
+use imap_codec::imap_types::command::{Command, CommandBody};
+use mailroom_core::store::Account;
+use mailroom_net::{Shutdown, Stream};
+
+use crate::io::{ImapIo, Received};
+use crate::server::ImapServer;
+use crate::view::{Announce, MailboxView};
+
+/// The end of a command: its tagged status line.
+pub struct Done {
+    pub status: &'static str,
+    pub code: Option<String>,
+    pub text: String,
+}
+
+impl Done {
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self {
+            status: "OK",
+            code: None,
+            text: text.into(),
+        }
+    }
+    pub fn no(text: impl Into<String>) -> Self {
+        Self {
+            status: "NO",
+            code: None,
+            text: text.into(),
+        }
+    }
+    pub fn bad(text: impl Into<String>) -> Self {
+        Self {
+            status: "BAD",
+            code: None,
+            text: text.into(),
+        }
+    }
+    /// The command already answered itself (STARTTLS, AUTHENTICATE abort).
+    pub fn silent() -> Self {
+        Self {
+            status: "",
+            code: None,
+            text: String::new(),
+        }
+    }
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+}
+
+/// Extensions the client turned on with ENABLE (RFC 5161).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Enabled {
+    pub condstore: bool,
+    pub qresync: bool,
+    pub utf8: bool,
+}
+
+pub struct Session {
+    pub server: Arc<ImapServer>,
+    pub io: Option<ImapIo>,
+    pub peer: SocketAddr,
+    shutdown: Shutdown,
+    pub account: Option<Account>,
+    pub selected: Option<MailboxView>,
+    pub enabled: Enabled,
+    bad_commands: u32,
+    pub logout: bool,
+}
+
+impl Session {
+    pub fn new(
+        server: Arc<ImapServer>,
+        stream: Stream,
+        peer: SocketAddr,
+        shutdown: Shutdown,
+    ) -> Self {
+        let max_literal = server.settings.max_literal;
+        Self {
+            server,
+            io: Some(ImapIo::new(stream, max_literal)),
+            peer,
+            shutdown,
+            account: None,
+            selected: None,
+            enabled: Enabled::default(),
+            bad_commands: 0,
+            logout: false,
+        }
+    }
+
+    pub fn io(&mut self) -> &mut ImapIo {
+        self.io.as_mut().expect("the session has its connection")
+    }
+
+    pub fn untagged(&mut self, line: &str) {
+        let io = self.io();
+        io.write_str("* ");
+        io.write_str(line);
+        io.write_str("\r\n");
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.io.as_ref().is_some_and(ImapIo::is_tls)
+    }
+
+    pub fn announce(&self, expunges: bool) -> Announce {
+        Announce {
+            expunges,
+            vanished: self.enabled.qresync,
+            modseq: self.enabled.condstore || self.enabled.qresync,
+        }
+    }
+
+    pub async fn run(mut self) {
+        let caps = self.capabilities().join(" ");
+        self.untagged(&format!(
+            "OK [CAPABILITY {caps}] {} IMAP ready",
+            self.server.settings.hostname
+        ));
+        while !self.logout {
+            let wait = if self.account.is_some() {
+                self.server.settings.idle_timeout
+            } else {
+                self.server.settings.login_timeout
+            };
+            let shutdown = self.shutdown.clone();
+            let received = tokio::select! {
+                r = self.io().receive(wait) => r,
+                _ = shutdown.triggered() => {
+                    self.untagged("BYE [UNAVAILABLE] Server shutting down");
+                    break;
+                }
+            };
+            match received {
+                Ok(Received::Message) => self.handle_message().await,
+                Ok(Received::TooBig { tag }) => {
+                    let tag = tag.unwrap_or_else(|| "*".into());
+                    let line = format!("{tag} NO [TOOBIG] Literal too large\r\n");
+                    self.io().write_str(&line);
+                }
+                Ok(Received::Closed) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    self.untagged("BYE Autologout; idle for too long");
+                    break;
+                }
+                Err(_) => return,
+            }
+            if self.bad_commands >= self.server.settings.max_bad_commands {
+                self.untagged("BYE Too many invalid commands");
+                break;
+            }
+        }
+        if let Some(io) = self.io.take() {
+            io.close().await;
+        }
+    }
+
+    async fn handle_message(&mut self) {
+        let decoded = {
+            let io = self.io.as_ref().expect("the session has its connection");
+            match io.fragments().decode_message(&CommandCodec::default()) {
+                Ok(command) => Ok(command.into_static()),
+                Err(DecodeMessageError::MessageTooLong { .. }) => {
+                    Err("NO [TOOBIG] Command too long")
+                }
+                Err(_) => Err("BAD Syntax error in command"),
+            }
+        };
+        match decoded {
+            Ok(command) => self.execute(command).await,
+            Err(answer) => {
+                self.bad_commands += 1;
+                let tag = self
+                    .io
+                    .as_ref()
+                    .and_then(|io| io.fragments().decode_tag())
+                    .map_or_else(|| "*".to_string(), |t| t.inner().to_string());
+                let line = format!("{tag} {answer}\r\n");
+                self.io().write_str(&line);
+            }
+        }
+    }
+
+    async fn execute(&mut self, command: Command<'static>) {
+        let tag = command.tag.inner().to_string();
+        let body = command.body;
+        // RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH
+        // (their UID forms may).
+        let expunges_allowed = !matches!(
+            body,
+            CommandBody::Fetch { uid: false, .. }
+                | CommandBody::Store { uid: false, .. }
+                | CommandBody::Search { uid: false, .. }
+        );
+        let done = self.dispatch(&tag, body).await;
+        if done.status.is_empty() || self.io.is_none() {
+            return;
+        }
+        if done.status == "BAD" {
+            self.bad_commands += 1;
+        }
+        if self.selected.is_some() && done.status != "BAD" {
+            self.sync_selected(expunges_allowed).await;
+        }
+        let code = done.code.map(|c| format!("[{c}] ")).unwrap_or_default();
+        let line = format!("{tag} {} {code}{}\r\n", done.status, done.text);
+        self.io().write_str(&line);
+    }
+
+    /// Announces what changed in the selected mailbox.
+    pub async fn sync_selected(&mut self, expunges: bool) {
+        let announce = self.announce(expunges);
+        let mail = self.server.mail.clone();
+        let Some(view) = self.selected.as_mut() else {
+            return;
+        };
+        match view.sync(&mail, announce).await {
+            Ok(lines) => {
+                for line in lines {
+                    let io = self.io.as_mut().expect("the session has its connection");
+                    io.write_str(&line);
+                    io.write_str("\r\n");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not refresh the selected mailbox"),
+        }
+    }
+
+    async fn dispatch(&mut self, tag: &str, body: CommandBody<'static>) -> Done {
+        use CommandBody as C;
+        let authenticated = self.account.is_some();
+        let selected = self.selected.is_some();
+        match body {
+            C::Capability => self.capability(),
+            C::Noop | C::Check => Done::ok(format!(
+                "{} completed",
+                if matches!(body, C::Noop) {
+                    "NOOP"
+                } else {
+                    "CHECK"
+                }
+            )),
+            C::Logout => {
+                self.untagged("BYE Logging out");
+                self.logout = true;
+                Done::ok("LOGOUT completed")
+            }
+            C::Id { .. } => {
+                self.untagged("ID (\"name\" \"mailroom\")");
+                Done::ok("ID completed")
+            }
+            C::StartTLS => self.start_tls(tag).await,
+            C::Login { username, password } if !authenticated => {
+                self.login(username.as_ref(), password.declassify().as_ref())
+                    .await
+            }
+            C::Authenticate {
+                mechanism,
+                initial_response,
+            } if !authenticated => {
+                self.authenticate(
+                    tag,
+                    mechanism,
+                    initial_response.map(|r| r.declassify().to_vec()),
+                )
+                .await
+            }
+            C::Login { .. } | C::Authenticate { .. } => Done::bad("Already authenticated"),
+            _ if !authenticated => Done::bad("Log in first"),
+            C::Enable { capabilities } => self.enable(capabilities.as_ref()),
+            C::Namespace => {
+                self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                Done::ok("NAMESPACE completed")
+            }
+            C::Select { mailbox, .. } => self.select(&mailbox, false).await,
+            C::Examine { mailbox, .. } => self.select(&mailbox, true).await,
+            C::Create { mailbox } => self.create(&mailbox).await,
+            C::Delete { mailbox } => self.delete(&mailbox).await,
+            C::Rename { from, to } => self.rename(&from, &to).await,
+            C::Subscribe { mailbox } => self.subscribe(&mailbox, true).await,
+            C::Unsubscribe { mailbox } => self.subscribe(&mailbox, false).await,
+            C::List {
+                reference,
+                mailbox_wildcard,
+            } => self.list(&reference, &mailbox_wildcard, false).await,
+            C::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => self.list(&reference, &mailbox_wildcard, true).await,
+            C::Status {
+                mailbox,
+                item_names,
+            } => self.status(&mailbox, item_names.as_ref()).await,
+            C::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => self.append(&mailbox, flags, date, message).await,
+            C::Idle => self.idle(tag).await,
+            _ if !selected => Done::bad("Select a mailbox first"),
+            C::Close => self.close(true).await,
+            C::Unselect => self.close(false).await,
+            C::Expunge => self.expunge(None).await,
+            C::ExpungeUid { sequence_set } => self.expunge(Some(&sequence_set)).await,
+            C::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                ..
+            } => self.fetch(&sequence_set, macro_or_item_names, uid).await,
+            C::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                ..
+            } => self.store(&sequence_set, kind, response, flags, uid).await,
+            C::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, &mailbox, uid, false).await,
+            C::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, &mailbox, uid, true).await,
+            C::Search { criteria, uid, .. } => self.search(criteria.as_ref(), uid).await,
+            _ => Done::bad("Command not supported"),
+        }
+    }
+}
