@@ -239,13 +239,14 @@ pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
         }
     }
     let normalize = |s: &str| -> Vec<char> {
-        if s.len() >= 5
-            && s[..5].eq_ignore_ascii_case("INBOX")
-            && (s.len() == 5 || s[5..].starts_with(DELIMITER))
-        {
-            format!("INBOX{}", &s[5..]).chars().collect()
-        } else {
-            s.chars().collect()
+        match s.get(..5) {
+            Some(head)
+                if head.eq_ignore_ascii_case("INBOX")
+                    && (s.len() == 5 || s[5..].starts_with(DELIMITER)) =>
+            {
+                format!("INBOX{}", &s[5..]).chars().collect()
+            }
+            _ => s.chars().collect(),
         }
     };
     go(&normalize(pattern), &normalize(name))
@@ -269,6 +270,8 @@ mod tests {
             ("Inbox", "Inbox2", false),
             ("W*6", "Work/2026", true),
             ("Sent", "sent", false),
+            ("Entw*", "Entwürfe", true),
+            ("ü*", "üx", true),
         ];
         for (pattern, name, expected) in cases {
             assert_eq!(

@@ -2,8 +2,9 @@
 //! One test binary with a module per area keeps link times down.
 
 mod cli;
-mod crash;
 mod config;
+mod crash;
+mod imap;
 mod serve;
 mod tls;
 

@@ -1,0 +1,260 @@
+//! IMAP with Python's imaplib and raw sockets: login rules, mailboxes,
+//! messages delivered by SMTP, and two devices seeing each other's changes.
+
+use mailroom_testkit::{PASSWORD, Server};
+
+use crate::server;
+
+/// Python prelude: `connect()` gives a logged-in imaplib client over imaps,
+/// `deliver(to, subject, body)` sends through the SMTP listener.
+const PRELUDE: &str = r#"
+import imaplib, os, smtplib, socket, ssl, sys, time
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+HOST = os.environ["MR_IMAPS_HOST"]
+IMAPS = int(os.environ["MR_IMAPS_PORT"])
+IMAP = int(os.environ["MR_IMAP_PORT"])
+def connect(user="bob@example.test", password=os.environ["PW"]):
+    m = imaplib.IMAP4_SSL(HOST, IMAPS, ssl_context=CTX)
+    m.login(user, password)
+    return m
+def deliver(to, subject, body="hello\r\n", sender="alice@sender.test"):
+    with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
+        s.sendmail(sender, [to], f"From: Alice <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@sender.test>\r\n\r\n{body}")
+def check(cond, *what):
+    if not cond:
+        print("FAILED:", *what)
+        sys.exit(1)
+"#;
+
+fn run(server: &Server, script: &str) -> String {
+    let full = format!("import os\nos.environ['PW'] = {PASSWORD:?}\n{PRELUDE}\n{script}");
+    let out = server.python(&full);
+    assert!(
+        out.status.success(),
+        "python failed:\nstdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out.stdout
+}
+
+fn bob() -> Server {
+    let server = server();
+    server.add_user("bob@example.test");
+    server
+}
+
+#[test]
+fn login_needs_tls_and_wrong_credentials_get_one_answer() {
+    let server = bob();
+    server.add_user("off@example.test");
+    server
+        .cli(&["account", "set", "off@example.test", "--enabled", "false"])
+        .ok();
+    run(
+        &server,
+        r#"
+m = imaplib.IMAP4(HOST, IMAP)
+check("LOGINDISABLED" in m.capabilities and "STARTTLS" in m.capabilities, m.capabilities)
+try:
+    m.login("bob@example.test", os.environ["PW"])
+    check(False, "login without TLS must fail")
+except imaplib.IMAP4.error as e:
+    check("PRIVACYREQUIRED" in str(e), e)
+m.starttls(ssl_context=CTX)
+check("AUTH=PLAIN" in m.capabilities and "LOGINDISABLED" not in m.capabilities, m.capabilities)
+typ, data = m.login("bob@example.test", os.environ["PW"])
+check(typ == "OK", data)
+m.logout()
+for user, pw in [("bob@example.test", "Wrong1Password99"), ("nobody@example.test", os.environ["PW"]), ("off@example.test", os.environ["PW"])]:
+    m = imaplib.IMAP4_SSL(HOST, IMAPS, ssl_context=CTX)
+    try:
+        m.login(user, pw)
+        check(False, "login must fail for", user)
+    except imaplib.IMAP4.error as e:
+        check("[AUTHENTICATIONFAILED] Authentication failed" in str(e), user, e)
+m = imaplib.IMAP4_SSL(HOST, IMAPS, ssl_context=CTX)
+typ, _ = m.authenticate("PLAIN", lambda _: b"\0bob@example.test\0" + os.environ["PW"].encode())
+check(typ == "OK", "AUTHENTICATE PLAIN")
+"#,
+    );
+}
+
+#[test]
+fn mailbox_management_and_special_use() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+m = connect()
+typ, boxes = m.list()
+listing = b"\n".join(boxes).decode()
+for attr, name in [("\\Sent", "Sent"), ("\\Drafts", "Drafts"), ("\\Junk", "Junk"), ("\\Trash", "Trash")]:
+    check(f'{attr}) "/" "{name}"' in listing, listing)
+check(m.create("Work/2026")[0] == "OK", "create with parent")
+check(m.create("Work")[0] == "NO", "parent exists already")
+typ, boxes = m.list('""', "Work/%")
+check(boxes == [b'(\\HasNoChildren) "/" "Work/2026"'], boxes)
+typ, boxes = m.list('""', "%")
+check(any(b'(\\HasChildren) "/" "Work"' == b for b in boxes), boxes)
+check(m.rename("Work", "Jobs")[0] == "OK", "rename")
+typ, boxes = m.list('""', "Jobs*")
+check(len(boxes) == 2 and b"Jobs/2026" in boxes[1], boxes)
+check(m.create("Entw&APw-rfe")[0] == "OK", "utf-7 name")
+typ, boxes = m.list('""', "Entw*")
+check(b'"Entw&APw-rfe"' in boxes[0], boxes)
+check(m.unsubscribe("Jobs")[0] == "OK", "unsubscribe")
+typ, subs = m.lsub()
+check(not any(b'"Jobs"' in s for s in subs), subs)
+check(m.delete("Jobs/2026")[0] == "OK", "delete")
+typ, data = m.delete("Trash")
+check(typ == "NO", "special folders stay", data)
+typ, data = m.select("NoSuchBox")
+check(typ == "NO" and b"NONEXISTENT" in data[0], data)
+typ, data = m.list('""', '""')
+check(data == [b'(\\Noselect) "/" ""'], data)
+"#,
+    );
+}
+
+#[test]
+fn delivered_mail_is_fetched_stored_searched_copied_and_moved() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+for i in range(1, 4):
+    deliver("bob@example.test", f"hello {i}", f"body number {i}\r\n")
+m = connect()
+typ, data = m.select("INBOX")
+check(data == [b"3"], data)
+typ, data = m.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
+check(len(data) == 3 and b"UID 1 FLAGS ()" in data[0], data)
+typ, data = m.fetch("2", "(ENVELOPE)")
+env = data[0].decode()
+check('"hello 2"' in env and '(("Alice" NIL "alice" "sender.test"))' in env and '"<hello.2@sender.test>"' in env, env)
+typ, data = m.fetch("2", "(BODY.PEEK[TEXT])")
+check(data[0][1] == b"body number 2\r\n", data)
+typ, data = m.fetch("2", "(BODY[HEADER.FIELDS (SUBJECT)])")
+check(data[0][1] == b"Subject: hello 2\r\n\r\n", data)
+typ, data = m.fetch("2", "(FLAGS)")
+check(b"\\Seen" in data[0], "BODY[] without PEEK sets \\Seen", data)
+typ, data = m.fetch("1", "(RFC822)")
+check(data[0][1].startswith(b"Return-Path: <alice@sender.test>\r\nReceived: from "), data)
+typ, data = m.fetch("1", "(BODY.PEEK[]<0.11>)")
+check(data[0][1] == b"Return-Path", data)
+typ, data = m.search(None, "SUBJECT", '"hello 3"')
+check(data == [b"3"], data)
+typ, data = m.search(None, "BODY", "number")
+check(data == [b"1 2 3"], data)
+typ, data = m.search(None, "UNSEEN")
+check(data == [b"3"], "RFC822 without PEEK set \\Seen on 1 too", data)
+typ, data = m.uid("SEARCH", "FROM", "alice", "NOT", "SEEN")
+check(data == [b"3"], data)
+typ, data = m.store("1", "+FLAGS", "(\\Flagged $Work)")
+check(b"\\Flagged" in data[0] and b"$Work" in data[0], data)
+typ, data = m.search(None, "KEYWORD", "$Work")
+check(data == [b"1"], data)
+typ, data = m.copy("1:2", "Trash")
+check(typ == "OK", data)
+code = m.untagged_responses.get("COPYUID")
+check(code and code[-1].endswith(b" 1:2 1:2"), m.untagged_responses)
+typ, data = m.uid("MOVE", "3", "Junk")
+check(typ == "OK", data)
+check(m.untagged_responses.get("EXPUNGE") == [b"3"], m.untagged_responses)
+typ, data = m.select("Junk")
+check(data == [b"1"], data)
+typ, data = m.append("Drafts", "(\\Draft)", None, b"Subject: draft\r\n\r\nwork in progress\r\n")
+check(typ == "OK" and b"APPENDUID" in data[0], data)
+m.select("INBOX")
+m.store("1:2", "+FLAGS", "(\\Deleted)")
+typ, data = m.expunge()
+check(data in ([b"1", b"1"], [b"2", b"1"]), data)
+typ, data = m.select("INBOX")
+check(data == [b"0"], data)
+typ, data = m.status("Trash", "(MESSAGES UIDNEXT UNSEEN)")
+check(b"MESSAGES 2 UIDNEXT 3 UNSEEN 0" in data[0], data)
+"#,
+    );
+    // Deleted mail leaves the quota.
+    let shown = server
+        .cli(&["--json", "account", "show", "bob@example.test"])
+        .ok()
+        .json();
+    assert!(shown["used_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn two_devices_see_each_others_changes_and_idle_gets_new_mail_within_a_second() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+deliver("bob@example.test", "first")
+deliver("bob@example.test", "second")
+phone = connect()
+laptop = connect()
+phone.select("INBOX")
+laptop.select("INBOX")
+laptop.store("1", "+FLAGS", "(\\Seen)")
+typ, data = phone.noop()
+check(any(b"1 (UID 1 FLAGS (\\Seen))" == r for r in phone.untagged_responses.get("FETCH", [])), phone.untagged_responses)
+laptop.store("2", "+FLAGS", "(\\Deleted)")
+laptop.expunge()
+phone.noop()
+check(phone.untagged_responses.get("EXPUNGE") == [b"2"], phone.untagged_responses)
+
+# IDLE on a raw TLS socket: a delivery shows up as EXISTS at once.
+raw = CTX.wrap_socket(socket.create_connection((HOST, IMAPS)))
+f = raw.makefile("rb")
+f.readline()
+raw.sendall(("a LOGIN bob@example.test " + os.environ["PW"] + "\r\n").encode())
+while not f.readline().startswith(b"a OK"):
+    pass
+raw.sendall(b"b SELECT INBOX\r\n")
+while not f.readline().startswith(b"b OK"):
+    pass
+raw.sendall(b"c IDLE\r\n")
+check(f.readline().startswith(b"+"), "idle continuation")
+sent = time.monotonic()
+deliver("bob@example.test", "while idling")
+raw.settimeout(5)
+line = f.readline()
+took = time.monotonic() - sent
+check(line == b"* 2 EXISTS\r\n", line)
+check(took < 1.0, "EXISTS took", took)
+raw.sendall(b"DONE\r\n")
+check(f.readline().startswith(b"c OK"), "IDLE ends with DONE")
+"#,
+    );
+}
+
+#[test]
+fn malformed_input_gets_bad_and_the_session_survives() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+raw = CTX.wrap_socket(socket.create_connection((HOST, IMAPS)))
+f = raw.makefile("rb")
+f.readline()
+def ask(line):
+    raw.sendall(line)
+    return f.readline()
+check(ask(b"a1 FROBNICATE\r\n").startswith(b"a1 BAD"), "unknown command")
+resp = ask(b"\xff\xfe\x00garbage\r\n")
+check(resp.startswith(b"* BAD"), "binary garbage", resp)
+resp = ask(b"a2 SELECT INBOX\r\n")
+check(resp.startswith(b"a2 BAD"), "select before login", resp)
+resp = ask(b"a3 APPEND INBOX {999999999}\r\n")
+check(resp.startswith(b"a3 NO [TOOBIG]"), resp)
+resp = ask(b"a4 NOOP\r\n")
+check(resp.startswith(b"a4 OK"), "still alive", resp)
+raw.sendall(b"".join(b"x%d BOGUS\r\n" % i for i in range(30)))
+lines = f.read().split(b"\r\n")
+check(any(l.startswith(b"* BYE") for l in lines), "too many bad commands end the session", lines[-3:])
+"#,
+    );
+}
