@@ -201,11 +201,38 @@ async fn one_blob_per_message_whatever_the_number_of_recipients() {
     assert_eq!(ma.size, mb.size + b"Received: test\r\n".len() as u64);
     let a = store.account_get("a@example.test").await.unwrap().unwrap();
     assert_eq!(a.used_bytes, ma.size);
-    let blob_files = std::fs::read_dir(dir.path().join("blobs"))
+    let db = rusqlite::Connection::open(dir.path().join("mailroom.db")).unwrap();
+    let blobs: i64 = db
+        .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(blobs, 1);
+}
+
+#[tokio::test]
+async fn large_bodies_are_files_stored_once_and_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.domain_create("example.test").await.unwrap();
+    let a = store.account_create(user("a@example.test")).await.unwrap();
+    let b = store.account_create(user("b@example.test")).await.unwrap();
+    let body = format!("Subject: big\r\n\r\n{}", "x".repeat(400 * 1024));
+    let mut delivery = to_inbox(a.id, body.as_bytes());
+    delivery.targets.push(DeliveryTarget {
+        account_id: b.id,
+        folder: Folder::Special(SpecialUse::Inbox),
+        prefix: Vec::new(),
+        flags: Flags::default(),
+    });
+    let delivered = store.deliver(delivery).await.unwrap();
+    let meta = &store.message_list(delivered[0].mailbox_id).await.unwrap()[0];
+    let file = BlobStore::open(dir.path().join("blobs"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name() != "tmp")
-        .count();
-    assert_eq!(blob_files, 1);
+        .path_of(meta.blob);
+    assert!(file.exists());
+    assert_eq!(store.blob_get(meta.blob).await.unwrap(), body.as_bytes());
+    store.domain_remove("example.test", true).await.unwrap();
+    assert_eq!(store.gc_blobs(Duration::ZERO).await.unwrap(), 1);
+    assert!(!file.exists());
 }
 
 #[tokio::test]

@@ -50,7 +50,8 @@ fn send_one(addr: SocketAddr, rcpt: &str, token: &str) -> std::io::Result<bool> 
 }
 
 /// Prints `account token` for every stored message, after checking the
-/// store's own invariants (dense UIDs, UIDNEXT, usage, blob hashes).
+/// store's own invariants (unique UIDs below UIDNEXT, usage, every body
+/// present, reference counts).
 const CHECK_STORE: &str = r#"
 import os, re, sqlite3, sys, hashlib
 data = sys.argv[1]
@@ -66,12 +67,15 @@ for (acct, used) in db.execute("SELECT id, used_bytes FROM accounts"):
     total = db.execute("SELECT coalesce(sum(m.size),0) FROM messages m JOIN mailboxes b ON m.mailbox_id=b.id WHERE b.account_id=?", (acct,)).fetchone()[0]
     if total != used:
         problems.append(f"account {acct}: used_bytes {used} != sum of sizes {total}")
-for (email, blob, prefix) in db.execute("SELECT a.email, m.blob_id, m.prefix FROM messages m JOIN mailboxes b ON m.mailbox_id=b.id JOIN accounts a ON a.id=b.account_id"):
+for (email, blob, inline) in db.execute("SELECT a.email, m.blob_id, bl.data FROM messages m JOIN mailboxes b ON m.mailbox_id=b.id JOIN accounts a ON a.id=b.account_id LEFT JOIN blobs bl ON bl.id=m.blob_id"):
     path = f"{data}/blobs/{blob[:2]}/{blob[2:]}"
-    if not os.path.exists(path):
+    if inline is not None:
+        content = inline
+    elif os.path.exists(path):
+        content = open(path, "rb").read()
+    else:
         problems.append(f"missing blob {blob}")
         continue
-    content = open(path, "rb").read()
     token = re.search(rb"Subject: (\S+)", content)
     print(email, token.group(1).decode() if token else "?")
 for (blob, refcount) in db.execute("SELECT id, refcount FROM blobs"):

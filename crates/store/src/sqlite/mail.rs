@@ -110,8 +110,6 @@ pub(crate) fn deliver(
     blob: BlobId,
 ) -> Result<Vec<Delivered>> {
     let blob_hex = blob.to_hex();
-    conn.prepare_cached("INSERT OR IGNORE INTO blobs (id, size) VALUES (?1, ?2)")?
-        .execute(params![blob_hex, delivery.body.len() as i64])?;
     let mut delivered = Vec::with_capacity(delivery.targets.len());
     for target in &delivery.targets {
         let mailbox_id = resolve_folder(conn, target.account_id, &target.folder)?;
@@ -190,19 +188,6 @@ pub(crate) fn messages_from_uid(
     let rows = stmt.query_map(params![mailbox_id, min_uid], message_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
-
-/// Removes the rows of blobs unreferenced since before `cutoff` and returns
-/// their ids; the caller deletes the files after the commit.
-pub(crate) fn take_unreferenced_blobs(conn: &Connection, cutoff: i64) -> Result<Vec<BlobId>> {
-    let mut stmt = conn.prepare(
-        "DELETE FROM blobs WHERE refcount <= 0 AND unreferenced_since <= ?1 RETURNING id",
-    )?;
-    let ids: Vec<String> = stmt
-        .query_map([cutoff], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    ids.iter().map(|id| id.parse()).collect()
-}
-
 /// A live message's blob id and delivery prefix.
 pub(crate) fn message_prefix(
     conn: &Connection,

@@ -330,8 +330,6 @@ pub(crate) fn append(
     internal_date: i64,
 ) -> Result<Delivered> {
     let mailbox = super::mail::mailbox_by_id(conn, mailbox_id)?;
-    conn.prepare_cached("INSERT OR IGNORE INTO blobs (id, size) VALUES (?1, ?2)")?
-        .execute(params![blob.to_hex(), size as i64])?;
     let (uid, modseq): (u32, i64) = conn
         .prepare_cached(
             "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1

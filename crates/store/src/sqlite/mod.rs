@@ -1,5 +1,6 @@
 //! The embedded back-end: SQLite in WAL mode plus the filesystem blob store.
 
+mod blobs;
 mod directory;
 mod mail;
 mod mailbox_ops;
@@ -102,8 +103,11 @@ impl SqliteStore {
 
     /// Writes a body durably on a blocking thread.
     async fn put_blob(&self, body: Arc<Vec<u8>>) -> Result<BlobId> {
-        let blobs = self.inner.blobs.clone();
-        tokio::task::spawn_blocking(move || blobs.put(&body))
+        if body.len() <= blobs::INLINE_MAX {
+            return Ok(BlobId::of(&body));
+        }
+        let files = self.inner.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs::prepare(&files, &body))
             .await
             .map_err(|_| StoreError::Closed)?
     }
@@ -222,22 +226,15 @@ impl Store for SqliteStore {
     }
 
     async fn blob_get(&self, id: BlobId) -> Result<Vec<u8>> {
-        let blobs = self.inner.blobs.clone();
-        tokio::task::spawn_blocking(move || blobs.get(id))
-            .await
-            .map_err(|_| StoreError::Closed)?
+        let files = self.inner.blobs.clone();
+        self.read(move |c| blobs::load(c, &files, id)).await
     }
 
     async fn deliver(&self, delivery: Delivery) -> Result<Vec<Delivered>> {
         let blob = self.put_blob(delivery.body.clone()).await?;
-        let blobs = self.inner.blobs.clone();
+        let files = self.inner.blobs.clone();
         self.write(move |c| {
-            // The garbage collector runs on this same writer thread; if it
-            // removed an identical unreferenced blob since our put, write
-            // it again before anything refers to it.
-            if !blobs.exists(blob) {
-                blobs.put(&delivery.body)?;
-            }
+            blobs::record(c, &files, blob, &delivery.body)?;
             mail::deliver(c, &delivery, blob)
         })
         .await
@@ -291,11 +288,9 @@ impl Store for SqliteStore {
         internal_date: i64,
     ) -> Result<Delivered> {
         let blob = self.put_blob(body.clone()).await?;
-        let blobs = self.inner.blobs.clone();
+        let files = self.inner.blobs.clone();
         self.write(move |c| {
-            if !blobs.exists(blob) {
-                blobs.put(&body)?;
-            }
+            blobs::record(c, &files, blob, &body)?;
             let size = body.len() as u64;
             mailbox_ops::append(c, mailbox_id, blob, size, flags, &keywords, internal_date)
         })
@@ -340,16 +335,9 @@ impl Store for SqliteStore {
 
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {
         let cutoff = self.now() - grace.as_secs() as i64;
-        let blobs = self.inner.blobs.clone();
-        self.write(move |c| {
-            let ids = mail::take_unreferenced_blobs(c, cutoff)?;
-            // Unlinked on the writer thread, so no delivery can slip in
-            // between this decision and the unlink.
-            for id in &ids {
-                blobs.remove(*id)?;
-            }
-            Ok(ids.len())
-        })
-        .await
+        let files = self.inner.blobs.clone();
+        // On the writer thread, so no delivery can slip in between the
+        // decision and the unlink.
+        self.write(move |c| blobs::collect(c, &files, cutoff)).await
     }
 }

@@ -55,11 +55,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX mailboxes_live_name ON mailboxes(account_id, name)
         WHERE deleted_at IS NULL;
+    -- Small bodies are kept in `data`, so a delivery costs no fsync of its
+    -- own beyond the group commit; large ones are files (`data` is NULL).
     CREATE TABLE blobs (
         id TEXT PRIMARY KEY,
         size INTEGER NOT NULL,
         refcount INTEGER NOT NULL DEFAULT 0,
-        unreferenced_since INTEGER
+        unreferenced_since INTEGER,
+        data BLOB
     );
     CREATE TABLE messages (
         id INTEGER PRIMARY KEY,
