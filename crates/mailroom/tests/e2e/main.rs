@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod crash;
 mod imap;
+mod mbsync;
 mod serve;
 mod tls;
 
