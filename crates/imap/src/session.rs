@@ -282,8 +282,14 @@ impl Session {
                 self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
                 Done::ok("NAMESPACE completed")
             }
-            C::Select { mailbox, .. } => self.select(&mailbox, false).await,
-            C::Examine { mailbox, .. } => self.select(&mailbox, true).await,
+            C::Select {
+                mailbox,
+                parameters,
+            } => self.select(&mailbox, false, parameters).await,
+            C::Examine {
+                mailbox,
+                parameters,
+            } => self.select(&mailbox, true, parameters).await,
             C::Create { mailbox } => self.create(&mailbox).await,
             C::Delete { mailbox } => self.delete(&mailbox).await,
             C::Rename { from, to } => self.rename(&from, &to).await,
@@ -317,16 +323,22 @@ impl Session {
                 sequence_set,
                 macro_or_item_names,
                 uid,
-                ..
-            } => self.fetch(&sequence_set, macro_or_item_names, uid).await,
+                modifiers,
+            } => {
+                self.fetch(&sequence_set, macro_or_item_names, uid, &modifiers)
+                    .await
+            }
             C::Store {
                 sequence_set,
                 kind,
                 response,
                 flags,
                 uid,
-                ..
-            } => self.store(&sequence_set, kind, response, flags, uid).await,
+                modifiers,
+            } => {
+                self.store(&sequence_set, kind, response, flags, uid, &modifiers)
+                    .await
+            }
             C::Copy {
                 sequence_set,
                 mailbox,

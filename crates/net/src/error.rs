@@ -3,18 +3,18 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
-    #[error("cannot listen on {addr} ({service}): {source}")]
+    #[error("cannot listen on {addr} ({service})")]
     Bind {
         addr: SocketAddr,
         service: &'static str,
         source: std::io::Error,
     },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     ReadFile {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     WriteFile {
         path: PathBuf,
         source: std::io::Error,

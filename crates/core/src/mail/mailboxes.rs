@@ -103,6 +103,18 @@ impl Mail {
         Ok(self.store.messages_from_uid(mailbox_id, min_uid).await?)
     }
 
+    /// UIDs expunged from a mailbox after `modseq` (QRESYNC VANISHED).
+    pub async fn expunged_since(&self, mailbox_id: i64, modseq: u64) -> Result<Vec<u32>> {
+        Ok(self
+            .store
+            .message_list(mailbox_id)
+            .await?
+            .into_iter()
+            .filter(|m| m.expunged_at.is_some() && m.modseq > modseq)
+            .map(|m| m.uid)
+            .collect())
+    }
+
     pub async fn content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>> {
         Ok(self.store.message_content(mailbox_id, uid).await?)
     }

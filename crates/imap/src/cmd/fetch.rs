@@ -1,6 +1,7 @@
 //! FETCH (RFC 3501 6.4.5): flags and dates from the in-memory view; bodies,
 //! ENVELOPE and BODYSTRUCTURE from the stored message.
 
+use imap_codec::imap_types::command::FetchModifier;
 use imap_codec::imap_types::fetch::{
     Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part, Section,
 };
@@ -164,8 +165,27 @@ impl Session {
         set: &SequenceSet,
         items: MacroOrMessageDataItemNames<'static>,
         uid: bool,
+        modifiers: &[FetchModifier],
     ) -> Done {
         let mut items = expand(items);
+        let mut changed_since = None;
+        let mut vanished = false;
+        for modifier in modifiers {
+            match modifier {
+                FetchModifier::ChangedSince(n) => changed_since = Some(n.get()),
+                FetchModifier::Vanished => vanished = true,
+            }
+        }
+        if vanished && !(uid && self.enabled.qresync && changed_since.is_some()) {
+            return Done::bad("VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE");
+        }
+        if changed_since.is_some() || items.contains(&MessageDataItemName::ModSeq) {
+            // RFC 7162 3.1: using CONDSTORE features enables it.
+            self.enabled.condstore = true;
+            if !items.contains(&MessageDataItemName::ModSeq) {
+                items.push(MessageDataItemName::ModSeq);
+            }
+        }
         if uid && !items.contains(&MessageDataItemName::Uid) {
             items.insert(0, MessageDataItemName::Uid);
         }
@@ -175,8 +195,28 @@ impl Session {
         let Some(view) = self.selected.as_ref() else {
             return Done::bad("No mailbox selected");
         };
-        let seqs = view.resolve(set, uid);
+        let mut seqs = view.resolve(set, uid);
+        if let Some(since) = changed_since {
+            seqs.retain(|&s| view.messages[s - 1].modseq > since);
+        }
         let mailbox = view.mailbox.clone();
+        if let (true, Some(since)) = (vanished, changed_since) {
+            match self.server.mail.expunged_since(mailbox.id, since).await {
+                Ok(mut gone) => {
+                    gone.retain(|u| super::select::uid_in_set(set, *u));
+                    if !gone.is_empty() {
+                        self.untagged(&format!(
+                            "VANISHED (EARLIER) {}",
+                            crate::view::uid_set(&gone)
+                        ));
+                    }
+                }
+                Err(e) => return refuse(e),
+            }
+        }
+        let Some(view) = self.selected.as_ref() else {
+            return Done::bad("No mailbox selected");
+        };
         let mail = self.server.mail.clone();
         // RFC 3501 6.4.5: fetching a body without .PEEK sets \Seen.
         if !view.read_only && items.iter().any(sets_seen) {

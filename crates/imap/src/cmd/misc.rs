@@ -16,7 +16,16 @@ impl Session {
                 caps.extend(["STARTTLS", "LOGINDISABLED"]);
             }
         } else {
-            caps.extend(["NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "SPECIAL-USE"]);
+            caps.extend([
+                "NAMESPACE",
+                "UNSELECT",
+                "UIDPLUS",
+                "MOVE",
+                "SPECIAL-USE",
+                "CONDSTORE",
+                "QRESYNC",
+                "UTF8=ACCEPT",
+            ]);
         }
         caps
     }
@@ -30,11 +39,25 @@ impl Session {
     pub(crate) fn enable(&mut self, wanted: &[CapabilityEnable<'_>]) -> Done {
         let mut turned_on = Vec::new();
         for capability in wanted {
-            if let CapabilityEnable::CondStore = capability
-                && !self.enabled.condstore
-            {
-                self.enabled.condstore = true;
-                turned_on.push("CONDSTORE");
+            match capability {
+                CapabilityEnable::CondStore if !self.enabled.condstore => {
+                    self.enabled.condstore = true;
+                    turned_on.push("CONDSTORE");
+                }
+                CapabilityEnable::Utf8(_) if !self.enabled.utf8 => {
+                    self.enabled.utf8 = true;
+                    turned_on.push("UTF8=ACCEPT");
+                }
+                CapabilityEnable::Other(_)
+                    if capability.to_string().eq_ignore_ascii_case("QRESYNC")
+                        && !self.enabled.qresync =>
+                {
+                    // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
+                    self.enabled.qresync = true;
+                    self.enabled.condstore = true;
+                    turned_on.push("QRESYNC");
+                }
+                _ => {}
             }
         }
         let line = format!("ENABLED {}", turned_on.join(" "));

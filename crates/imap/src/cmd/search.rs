@@ -30,6 +30,7 @@ enum Criterion {
     Header(String, String),
     Body(String),
     Text(String),
+    ModSeq(u64),
     Not(Box<Criterion>),
     Or(Box<Criterion>, Box<Criterion>),
     And(Vec<Criterion>),
@@ -78,11 +79,24 @@ fn compile(key: &SearchKey<'_>, view: &MailboxView) -> Criterion {
         K::Header(name, v) => Criterion::Header(text(name.as_ref()), text(v.as_ref())),
         K::Body(v) => Criterion::Body(text(v.as_ref())),
         K::Text(v) => Criterion::Text(text(v.as_ref())),
+        K::ModSequence { modseq, .. } => Criterion::ModSeq(*modseq),
         K::Not(inner) => Criterion::Not(Box::new(compile(inner, view))),
         K::Or(a, b) => Criterion::Or(Box::new(compile(a, view)), Box::new(compile(b, view))),
         K::And(list) => Criterion::And(list.as_ref().iter().map(|k| compile(k, view)).collect()),
         _ => Criterion::Nothing,
     }
+}
+
+fn uses_modseq(keys: &[SearchKey<'_>]) -> bool {
+    keys.iter().any(|k| match k {
+        SearchKey::ModSequence { .. } => true,
+        SearchKey::Not(inner) => uses_modseq(std::slice::from_ref(inner)),
+        SearchKey::Or(a, b) => {
+            uses_modseq(std::slice::from_ref(a)) || uses_modseq(std::slice::from_ref(b))
+        }
+        SearchKey::And(list) => uses_modseq(list.as_ref()),
+        _ => false,
+    })
 }
 
 fn needs_content(c: &Criterion) -> bool {
@@ -173,6 +187,7 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
             text(mime::part_header(m.raw, p.root_part())).contains(needle.as_str())
                 || body_contains(p, needle)
         }),
+        Criterion::ModSeq(n) => m.message.modseq >= *n,
         Criterion::Not(a) => !matches(a, m),
         Criterion::Or(a, b) => matches(a, m) || matches(b, m),
         Criterion::And(list) => list.iter().all(|c| matches(c, m)),
@@ -189,6 +204,7 @@ impl Session {
         let mail = self.server.mail.clone();
         let mailbox_id = view.mailbox.id;
         let mut found = Vec::new();
+        let mut highest = 0;
         for (i, message) in view.messages.iter().enumerate() {
             let content = if with_content {
                 match mail.content(mailbox_id, message.uid).await {
@@ -207,6 +223,7 @@ impl Session {
                 parsed: parsed.as_ref(),
             };
             if matches(&criterion, &candidate) {
+                highest = highest.max(message.modseq);
                 found.push(if uid {
                     message.uid.to_string()
                 } else {
@@ -214,11 +231,16 @@ impl Session {
                 });
             }
         }
-        let line = if found.is_empty() {
+        let mut line = if found.is_empty() {
             "SEARCH".to_string()
         } else {
             format!("SEARCH {}", found.join(" "))
         };
+        // RFC 7162 3.1.5: a MODSEQ search reports the highest MODSEQ found.
+        if uses_modseq(keys) && !found.is_empty() {
+            line.push_str(&format!(" (MODSEQ {highest})"));
+            self.enabled.condstore = true;
+        }
         self.untagged(&line);
         Done::ok("SEARCH completed")
     }

@@ -1,18 +1,59 @@
 //! SELECT, EXAMINE, CLOSE, UNSELECT, EXPUNGE (RFC 3501 6.3.1-2, 6.4.2-3).
 
+use imap_codec::imap_types::command::SelectParameter;
 use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
-use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use mailroom_core::store::Flags;
 
 use super::refuse;
 use crate::response::flag_list;
 use crate::session::{Done, Session};
-use crate::view::MailboxView;
+use crate::view::{MailboxView, uid_set};
+
+/// Whether a UID is named by a set (without `*`, as QRESYNC sends them).
+pub(crate) fn uid_in_set(set: &SequenceSet, uid: u32) -> bool {
+    let value = |s: &SeqOrUid| match s {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => u32::MAX,
+    };
+    set.0.as_ref().iter().any(|seq| match seq {
+        Sequence::Single(s) => value(s) == uid,
+        Sequence::Range(a, b) => {
+            let (a, b) = (value(a).min(value(b)), value(a).max(value(b)));
+            (a..=b).contains(&uid)
+        }
+    })
+}
 
 impl Session {
-    pub(crate) async fn select(&mut self, mailbox: &WireMailbox<'_>, read_only: bool) -> Done {
+    pub(crate) async fn select(
+        &mut self,
+        mailbox: &WireMailbox<'_>,
+        read_only: bool,
+        parameters: Vec<SelectParameter>,
+    ) -> Done {
         // RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected.
-        self.selected = None;
+        // RFC 7162 3.2.11: with QRESYNC, say that the old one is closed.
+        if self.selected.take().is_some() && self.enabled.qresync {
+            self.untagged("OK [CLOSED] Previous mailbox closed");
+        }
+        let mut resync = None;
+        for parameter in parameters {
+            match parameter {
+                SelectParameter::CondStore => self.enabled.condstore = true,
+                SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids,
+                    ..
+                } => {
+                    if !self.enabled.qresync {
+                        return Done::bad("ENABLE QRESYNC first");
+                    }
+                    resync = Some((uid_validity.get(), mod_sequence_value.get(), known_uids));
+                }
+            }
+        }
         let name = match self.mailbox_name(mailbox) {
             Ok(n) => n,
             Err(done) => return done,
@@ -58,13 +99,65 @@ impl Session {
             "OK [HIGHESTMODSEQ {}] Highest",
             view.highestmodseq
         ));
+        let mailbox_id = view.mailbox.id;
+        let uidvalidity = view.mailbox.uidvalidity;
         self.selected = Some(view);
+        // RFC 7162 3.2.5: tell a resynchronising client what it missed.
+        if let Some((client_validity, since, known)) = resync
+            && client_validity == uidvalidity
+        {
+            if let Err(e) = self
+                .report_changes_since(mailbox_id, since, known.as_ref())
+                .await
+            {
+                return refuse(e);
+            }
+        }
         let (code, verb) = if read_only {
             ("READ-ONLY", "EXAMINE")
         } else {
             ("READ-WRITE", "SELECT")
         };
         Done::ok(format!("{verb} completed")).code(code)
+    }
+
+    /// `VANISHED (EARLIER)` for what was expunged after `since`, and the
+    /// flags of what changed after it.
+    pub(crate) async fn report_changes_since(
+        &mut self,
+        mailbox_id: i64,
+        since: u64,
+        known: Option<&SequenceSet>,
+    ) -> mailroom_core::Result<()> {
+        let mut gone = self.server.mail.expunged_since(mailbox_id, since).await?;
+        if let Some(known) = known {
+            gone.retain(|uid| uid_in_set(known, *uid));
+        }
+        if !gone.is_empty() {
+            self.untagged(&format!("VANISHED (EARLIER) {}", uid_set(&gone)));
+        }
+        let Some(view) = self.selected.as_ref() else {
+            return Ok(());
+        };
+        let lines: Vec<String> = view
+            .messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.modseq > since)
+            .map(|(i, m)| {
+                format!(
+                    "{} FETCH (UID {} FLAGS {} MODSEQ ({}))",
+                    i + 1,
+                    m.uid,
+                    flag_list(m.flags, &m.keywords, false),
+                    m.modseq
+                )
+            })
+            .collect();
+        for line in lines {
+            self.untagged(&line);
+        }
+        Ok(())
     }
 
     pub(crate) async fn close(&mut self, expunge: bool) -> Done {

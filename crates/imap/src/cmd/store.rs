@@ -1,5 +1,6 @@
 //! STORE (RFC 3501 6.4.6).
 
+use imap_codec::imap_types::command::StoreModifier;
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::sequence::SequenceSet;
 use mailroom_core::store::{FlagChange, FlagOp, Flags};
@@ -35,7 +36,15 @@ impl Session {
         response: StoreResponse,
         flags: Vec<Flag<'static>>,
         uid: bool,
+        modifiers: &[StoreModifier],
     ) -> Done {
+        let unchanged_since = modifiers.iter().find_map(|m| match m {
+            StoreModifier::UnchangedSince(n) => Some(*n),
+        });
+        if unchanged_since.is_some() {
+            // RFC 7162 3.1: using a CONDSTORE feature enables it.
+            self.enabled.condstore = true;
+        }
         let Some(view) = self.selected.as_ref() else {
             return Done::bad("No mailbox selected");
         };
@@ -61,35 +70,53 @@ impl Session {
             },
             flags: system,
             keywords,
-            unchanged_since: None,
+            unchanged_since,
         };
         let mailbox = view.mailbox.clone();
         let outcome = match self.server.mail.set_flags(&mailbox, change).await {
             Ok(o) => o,
             Err(e) => return refuse(e),
         };
+        let with_modseq = self.enabled.condstore;
         let view = self.selected.as_mut().expect("checked above");
         for update in outcome.updated {
             view.apply_own_flags(update.uid, update.modseq, update.flags, update.keywords);
         }
-        if response == StoreResponse::Answer {
-            let mut lines = Vec::new();
-            for seq in seqs {
-                let m = &view.messages[seq - 1];
-                let uid_part = if uid {
-                    format!("UID {} ", m.uid)
-                } else {
-                    String::new()
-                };
-                lines.push(format!(
-                    "{seq} FETCH ({uid_part}FLAGS {})",
-                    flag_list(m.flags, &m.keywords, false)
-                ));
+        let mut lines = Vec::new();
+        let mut failed = Vec::new();
+        for &seq in &seqs {
+            let m = &view.messages[seq - 1];
+            if outcome.modified.contains(&m.uid) {
+                failed.push(if uid { m.uid } else { seq as u32 });
+                continue;
             }
-            for line in lines {
-                self.untagged(&line);
+            // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported
+            // even for .SILENT.
+            if response == StoreResponse::Silent && unchanged_since.is_none() {
+                continue;
+            }
+            let mut parts = Vec::new();
+            if uid {
+                parts.push(format!("UID {}", m.uid));
+            }
+            if response == StoreResponse::Answer {
+                parts.push(format!("FLAGS {}", flag_list(m.flags, &m.keywords, false)));
+            }
+            if with_modseq {
+                parts.push(format!("MODSEQ ({})", m.modseq));
+            }
+            if !parts.is_empty() {
+                lines.push(format!("{seq} FETCH ({})", parts.join(" ")));
             }
         }
-        Done::ok("STORE completed")
+        for line in lines {
+            self.untagged(&line);
+        }
+        if failed.is_empty() {
+            Done::ok("STORE completed")
+        } else {
+            Done::ok("Conditional STORE failed for some messages")
+                .code(format!("MODIFIED {}", crate::view::uid_set(&failed)))
+        }
     }
 }

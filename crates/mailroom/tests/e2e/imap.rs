@@ -258,3 +258,51 @@ check(any(l.startswith(b"* BYE") for l in lines), "too many bad commands end the
 "#,
     );
 }
+
+#[test]
+fn condstore_and_qresync_resynchronise_a_client() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+for i in range(1, 4):
+    deliver("bob@example.test", f"m{i}")
+s = CTX.wrap_socket(socket.create_connection((HOST, IMAPS)))
+f = s.makefile("rb")
+f.readline()
+def cmd(line):
+    s.sendall(line.encode() + b"\r\n")
+    tag = line.split()[0].encode()
+    out = []
+    while True:
+        l = f.readline().decode().rstrip()
+        out.append(l)
+        if l.startswith(tag.decode() + " "):
+            return out
+cmd("a LOGIN bob@example.test " + os.environ["PW"])
+check(cmd("b ENABLE QRESYNC")[0] == "* ENABLED QRESYNC", "enable")
+out = cmd("c SELECT INBOX (CONDSTORE)")
+validity = next(l for l in out if "UIDVALIDITY" in l).split()[3].rstrip("]")
+check("* OK [HIGHESTMODSEQ 4] Highest" in out, out)
+out = cmd("d STORE 2 (UNCHANGEDSINCE 1) +FLAGS (\\Flagged)")
+check(out[-1] == "d OK [MODIFIED 2] Conditional STORE failed for some messages", out)
+out = cmd("e STORE 1 +FLAGS (\\Seen)")
+check(out[0] == "* 1 FETCH (FLAGS (\\Seen) MODSEQ (5))", out)
+out = cmd("f UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4)")
+check(out[:-1] == ["* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))"], out)
+out = cmd("g SEARCH MODSEQ 5")
+check(out[0] == "* SEARCH 1 (MODSEQ 5)", out)
+cmd("h STORE 3 +FLAGS.SILENT (\\Deleted)")
+out = cmd("i EXPUNGE")
+check(out[0] == "* VANISHED 3", "QRESYNC clients get VANISHED", out)
+out = cmd("j UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4 VANISHED)")
+check(out[0] == "* VANISHED (EARLIER) 3", out)
+# A client that last saw MODSEQ 4 comes back.
+out = cmd(f"k SELECT INBOX (QRESYNC ({validity} 4))")
+check(out[0] == "* OK [CLOSED] Previous mailbox closed", out)
+check("* VANISHED (EARLIER) 3" in out, out)
+check("* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))" in out, out)
+check(not any("UID 2 " in l for l in out), "unchanged messages are not repeated", out)
+"#,
+    );
+}
