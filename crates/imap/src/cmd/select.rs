@@ -105,13 +105,11 @@ impl Session {
         // RFC 7162 3.2.5: tell a resynchronising client what it missed.
         if let Some((client_validity, since, known)) = resync
             && client_validity == uidvalidity
-        {
-            if let Err(e) = self
+            && let Err(e) = self
                 .report_changes_since(mailbox_id, since, known.as_ref())
                 .await
-            {
-                return refuse(e);
-            }
+        {
+            return refuse(e);
         }
         let (code, verb) = if read_only {
             ("READ-ONLY", "EXAMINE")

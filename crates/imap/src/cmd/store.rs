@@ -38,9 +38,10 @@ impl Session {
         uid: bool,
         modifiers: &[StoreModifier],
     ) -> Done {
-        let unchanged_since = modifiers.iter().find_map(|m| match m {
-            StoreModifier::UnchangedSince(n) => Some(*n),
-        });
+        let unchanged_since = modifiers
+            .iter()
+            .map(|StoreModifier::UnchangedSince(n)| *n)
+            .next();
         if unchanged_since.is_some() {
             // RFC 7162 3.1: using a CONDSTORE feature enables it.
             self.enabled.condstore = true;
