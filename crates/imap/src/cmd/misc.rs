@@ -6,7 +6,7 @@ use crate::session::{Done, Session};
 
 impl Session {
     /// What we support in the current state (RFC 3501 6.1.1).
-    pub(crate) fn capabilities(&self) -> Vec<&'static str> {
+    pub(crate) fn capabilities(&self) -> Vec<String> {
         let mut caps = vec!["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
         if self.account.is_none() {
             if self.is_tls() {
@@ -25,7 +25,15 @@ impl Session {
                 "CONDSTORE",
                 "QRESYNC",
                 "UTF8=ACCEPT",
+                "QUOTA",
+                "QUOTA=RES-STORAGE",
+                "STATUS=SIZE",
             ]);
+        }
+        let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();
+        if self.account.is_some() {
+            // RFC 7889: the largest message APPEND takes.
+            caps.push(format!("APPENDLIMIT={}", self.server.settings.max_literal));
         }
         caps
     }

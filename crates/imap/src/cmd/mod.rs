@@ -7,6 +7,7 @@ mod fetch;
 mod idle;
 mod mailboxes;
 mod misc;
+mod quota;
 mod search;
 mod select;
 mod store;

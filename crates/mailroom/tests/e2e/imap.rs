@@ -306,3 +306,27 @@ check(not any("UID 2 " in l for l in out), "unchanged messages are not repeated"
 "#,
     );
 }
+
+#[test]
+fn quota_is_reported_and_enforced_on_append() {
+    let server = bob();
+    server
+        .cli(&["account", "set", "bob@example.test", "--quota", "64KiB"])
+        .ok();
+    run(
+        &server,
+        r#"
+deliver("bob@example.test", "small", ("x" * 99 + "\r\n") * 10)
+m = connect()
+caps = m.capability()[1][0].decode().split()
+check("QUOTA" in caps and any(c.startswith("APPENDLIMIT=") for c in caps), caps)
+typ, data = m.getquotaroot("INBOX")
+check(typ == "OK", data)
+check(data[0] == [b'"INBOX" ""'] and data[1][0].startswith(b'"" (STORAGE 2 64)'), data)
+typ, data = m.append("INBOX", None, None, b"Subject: big\r\n\r\n" + (b"y" * 98 + b"\r\n") * 700)
+check(typ == "NO" and b"[OVERQUOTA]" in data[0], data)
+typ, data = m.status("INBOX", "(MESSAGES SIZE)")
+check(b"MESSAGES 1 SIZE" in data[0], data)
+"#,
+    );
+}
