@@ -29,6 +29,15 @@ pub enum MailboxEvent {
     },
     /// A mailbox was created, renamed or deleted.
     MailboxesChanged { account_id: i64 },
+    /// A user moved messages into Junk (`spam`) or out of it to a folder
+    /// other than Trash (ham): input for the spam filter's training. The
+    /// UIDs are those of the copies in `mailbox_id`.
+    JunkFeedback {
+        account_id: i64,
+        mailbox_id: i64,
+        uids: Vec<u32>,
+        spam: bool,
+    },
 }
 
 impl MailboxEvent {
@@ -37,7 +46,7 @@ impl MailboxEvent {
             MailboxEvent::Appended { mailbox_id, .. }
             | MailboxEvent::FlagsChanged { mailbox_id, .. }
             | MailboxEvent::Expunged { mailbox_id, .. } => Some(*mailbox_id),
-            MailboxEvent::MailboxesChanged { .. } => None,
+            MailboxEvent::MailboxesChanged { .. } | MailboxEvent::JunkFeedback { .. } => None,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use mailroom_store::{
     Account, Copied, Delivered, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta,
+    SpecialUse,
 };
 
 use super::{Mail, MailboxEvent};
@@ -216,6 +217,16 @@ impl Mail {
                 modseq: d.modseq,
             });
         }
+        if let Some(spam) = junk_feedback(from, to)
+            && !copied.pairs.is_empty()
+        {
+            self.events.publish(MailboxEvent::JunkFeedback {
+                account_id: to.account_id,
+                mailbox_id: to.id,
+                uids: copied.pairs.iter().map(|(_, new)| *new).collect(),
+                spam,
+            });
+        }
         if !copied.expunged.uids.is_empty() {
             self.events.publish(MailboxEvent::Expunged {
                 account_id: from.account_id,
@@ -228,8 +239,55 @@ impl Mail {
     }
 }
 
+/// Into Junk trains as spam; out of Junk trains as ham, unless the user is
+/// only throwing it away (Trash).
+fn junk_feedback(from: &Mailbox, to: &Mailbox) -> Option<bool> {
+    let junk = Some(SpecialUse::Junk);
+    match (from.special_use, to.special_use) {
+        (f, t) if f != junk && t == junk => Some(true),
+        (f, t) if f == junk && t != junk && t != Some(SpecialUse::Trash) => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use mailroom_store::{Mailbox, SpecialUse};
+
+    fn mailbox(special_use: Option<SpecialUse>) -> Mailbox {
+        Mailbox {
+            id: 1,
+            account_id: 1,
+            name: "x".into(),
+            special_use,
+            uidvalidity: 1,
+            uidnext: 1,
+            highestmodseq: 1,
+            subscribed: true,
+        }
+    }
+
+    #[test]
+    fn moves_into_and_out_of_junk_train_the_filter() {
+        use SpecialUse::*;
+        let cases = [
+            (Some(Inbox), Some(Junk), Some(true)),
+            (None, Some(Junk), Some(true)),
+            (Some(Junk), Some(Inbox), Some(false)),
+            (Some(Junk), None, Some(false)),
+            (Some(Junk), Some(Trash), None),
+            (Some(Inbox), Some(Trash), None),
+            (Some(Junk), Some(Junk), None),
+        ];
+        for (from, to, expected) in cases {
+            assert_eq!(
+                super::junk_feedback(&mailbox(from), &mailbox(to)),
+                expected,
+                "{from:?} -> {to:?}"
+            );
+        }
+    }
+
     #[test]
     fn mailbox_names_are_checked() {
         for good in ["Work", "Work/2026", "Entwürfe", "a b"] {
