@@ -225,7 +225,7 @@ impl MailboxView {
                 }
                 self.highestmodseq = self.highestmodseq.max(modseq);
             }
-            MailboxEvent::MailboxesChanged { .. } => {}
+            MailboxEvent::MailboxesChanged { .. } | MailboxEvent::JunkFeedback { .. } => {}
         }
     }
 
