@@ -4,6 +4,7 @@
 
 mod error;
 mod limiter;
+mod line_io;
 mod listener;
 mod stream;
 mod tls;
@@ -11,6 +12,7 @@ pub mod unavailable;
 
 pub use error::{NetError, Result};
 pub use limiter::{LimitHit, Limiter, Permit};
+pub use line_io::{Line, LineIo};
 pub use listener::{ConnectionHandler, HandlerFuture, Listeners, Service, Shutdown};
 pub use stream::Stream;
 pub use tls::{TlsCertificates, TlsFiles};

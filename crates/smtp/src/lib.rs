@@ -5,7 +5,6 @@
 
 mod command;
 mod data;
-mod io;
 mod reply;
 mod server;
 mod session;

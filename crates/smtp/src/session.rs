@@ -9,9 +9,9 @@ use mailroom_net::{Shutdown, Stream};
 
 use crate::command::{self, Command, MailFrom};
 use crate::data::BodyDecoder;
-use crate::io::{Line, SmtpIo};
 use crate::reply::Reply;
 use crate::server::SmtpServer;
+use mailroom_net::{Line, LineIo};
 
 /// RFC 5321 4.5.3.1.4 allows 512 octets; extensions' parameters need more.
 const MAX_COMMAND_LINE: usize = 1024;
@@ -32,7 +32,7 @@ pub(crate) enum Next {
 
 pub(crate) struct Session {
     pub server: Arc<SmtpServer>,
-    pub io: Option<SmtpIo>,
+    pub io: Option<LineIo>,
     pub peer: SocketAddr,
     shutdown: Shutdown,
     pub helo: Option<String>,
@@ -50,7 +50,7 @@ impl Session {
     ) -> Self {
         Self {
             server,
-            io: Some(SmtpIo::new(stream)),
+            io: Some(LineIo::new(stream)),
             peer,
             shutdown,
             helo: None,
@@ -60,8 +60,13 @@ impl Session {
         }
     }
 
-    pub fn io(&mut self) -> &mut SmtpIo {
+    pub fn io(&mut self) -> &mut LineIo {
         self.io.as_mut().expect("the session has its connection")
+    }
+
+    /// Queues a reply; it is sent when the session next waits for input.
+    pub fn send(&mut self, reply: &Reply) {
+        reply.write_to(self.io().out());
     }
 
     fn host(&self) -> &str {
@@ -71,7 +76,7 @@ impl Session {
     /// Queues a reply, counting errors; false once the client has caused
     /// too many and must go.
     pub fn reply(&mut self, reply: Reply) -> bool {
-        self.io().queue(&reply);
+        self.send(&reply);
         if reply.is_error() {
             self.errors += 1;
             if self.errors >= self.server.settings.max_errors {
@@ -80,7 +85,7 @@ impl Session {
                     "4.7.0",
                     format!("{} Error: too many errors", self.host()),
                 );
-                self.io().queue(&bye);
+                self.send(&bye);
                 return false;
             }
         }
@@ -89,7 +94,7 @@ impl Session {
 
     pub async fn run(mut self) {
         let greeting = Reply::plain(220, vec![format!("{} ESMTP mailroom", self.host())]);
-        self.io().queue(&greeting);
+        self.send(&greeting);
         loop {
             let timeout = self.server.settings.command_timeout;
             let shutdown = self.shutdown.clone();
@@ -97,7 +102,7 @@ impl Session {
                 line = self.io().read_line(MAX_COMMAND_LINE, timeout) => line,
                 _ = shutdown.triggered() => {
                     let bye = Reply::new(421, "4.3.2", format!("{} Service shutting down, closing transmission channel", self.host()));
-                    self.io().queue(&bye);
+                    self.send(&bye);
                     break;
                 }
             };
@@ -121,7 +126,7 @@ impl Session {
                         "4.4.2",
                         format!("{} Error: timeout exceeded", self.host()),
                     );
-                    self.io().queue(&bye);
+                    self.send(&bye);
                     break;
                 }
                 Err(_) => return,
@@ -167,7 +172,7 @@ impl Session {
             Command::Noop => self.continue_if(Reply::new(250, "2.0.0", "OK")),
             Command::Quit => {
                 let bye = Reply::new(221, "2.0.0", format!("{} closing connection", self.host()));
-                self.io().queue(&bye);
+                self.send(&bye);
                 Next::Close
             }
             Command::Help => self.continue_if(Reply::new(
@@ -291,8 +296,7 @@ impl Session {
         if self.io().is_tls() {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: TLS already active"));
         }
-        self.io()
-            .queue(&Reply::new(220, "2.0.0", "Ready to start TLS"));
+        self.send(&Reply::new(220, "2.0.0", "Ready to start TLS"));
         let acceptor = self.server.tls.acceptor();
         let io = self.io.take().expect("the session has its connection");
         match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, io.start_tls(&acceptor)).await {

@@ -8,9 +8,9 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use crate::data::BodyDecoder;
-use crate::io::Line;
 use crate::reply::Reply;
 use crate::session::{Next, Session};
+use mailroom_net::Line;
 
 impl Session {
     /// Checks that a transaction is ready for its content.
@@ -28,8 +28,7 @@ impl Session {
         if let Err(reply) = self.ready_for_content() {
             return self.continue_if(reply);
         }
-        self.io()
-            .queue(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
+        self.send(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
         let settings = &self.server.settings;
         let (limits, block_timeout) = (settings.body.clone(), settings.data_timeout);
         let deadline = Instant::now() + settings.data_deadline;
@@ -100,7 +99,7 @@ impl Session {
             "4.4.2",
             format!("{} Error: timeout exceeded", self.server.settings.hostname),
         );
-        self.io().queue(&bye);
+        self.send(&bye);
         Next::Close
     }
 

@@ -1,24 +1,23 @@
-//! Buffered reading of lines and chunks, and batched writing of replies.
+//! Buffered reading of lines and chunks, and batched writing of replies,
+//! for the line-based protocols (SMTP, POP3).
 //!
 //! Replies are queued and flushed only when the server needs more input, so
-//! a pipelining client (RFC 2920) gets its answers in one packet.
+//! a pipelining client (RFC 2920, RFC 2449) gets its answers in one packet.
 
 use std::io;
 use std::ops::Range;
 use std::time::Duration;
 
-use mailroom_net::Stream;
+use crate::Stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsAcceptor;
-
-use crate::reply::Reply;
 
 /// Read in steps of this size.
 const READ_CHUNK: usize = 16 * 1024;
 
 pub enum Line {
-    /// The line's bytes, including its LF, in [`SmtpIo::bytes`].
+    /// The line's bytes, including its LF, in [`LineIo::bytes`].
     Complete(Range<usize>),
     /// Longer than allowed; it has been skipped up to its LF.
     TooLong,
@@ -26,7 +25,7 @@ pub enum Line {
     Closed,
 }
 
-pub struct SmtpIo {
+pub struct LineIo {
     stream: Stream,
     buf: Vec<u8>,
     /// Start of unread input in `buf`.
@@ -38,7 +37,7 @@ fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "timeout")
 }
 
-impl SmtpIo {
+impl LineIo {
     pub fn new(stream: Stream) -> Self {
         Self {
             stream,
@@ -52,8 +51,14 @@ impl SmtpIo {
         self.stream.is_tls()
     }
 
-    pub fn queue(&mut self, reply: &Reply) {
-        reply.write_to(&mut self.out);
+    /// Queues bytes to send; they go out with the next flush.
+    pub fn queue(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// The queue itself, for encoders that append to a buffer.
+    pub fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.out
     }
 
     pub async fn flush(&mut self) -> io::Result<()> {
@@ -151,11 +156,12 @@ impl SmtpIo {
         Ok(true)
     }
 
-    /// RFC 3207 4.2 / 5: anything the client sent after STARTTLS and
-    /// before the handshake is discarded, never read as a command.
-    pub async fn start_tls(mut self, acceptor: &TlsAcceptor) -> io::Result<SmtpIo> {
+    /// RFC 3207 4.2 / RFC 2595 3.1: anything the client sent after
+    /// STARTTLS/STLS and before the handshake is discarded, never read as a
+    /// command.
+    pub async fn start_tls(mut self, acceptor: &TlsAcceptor) -> io::Result<LineIo> {
         self.flush().await?;
-        Ok(SmtpIo::new(self.stream.upgrade(acceptor).await?))
+        Ok(LineIo::new(self.stream.upgrade(acceptor).await?))
     }
 
     pub async fn close(mut self) {
