@@ -6,6 +6,7 @@ pub mod directory;
 mod error;
 pub mod mail;
 pub mod password;
+pub mod sasl;
 pub mod size;
 pub mod time;
 

@@ -102,6 +102,10 @@ pub enum AccountCommand {
         quota: Option<String>,
         #[arg(long)]
         role: Option<String>,
+        /// What a POP3 DELE does: trash (default; recoverable, visible to
+        /// IMAP devices), expunge, or keep.
+        #[arg(long)]
+        pop3_delete: Option<String>,
     },
     /// Set a new password.
     Passwd {

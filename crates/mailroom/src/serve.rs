@@ -13,6 +13,7 @@ use mailroom_core::{Directory, Mail};
 use mailroom_imap::{ImapServer, ImapSettings};
 use mailroom_net::unavailable::Unavailable;
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
+use mailroom_pop3::{Pop3Server, Pop3Settings};
 use mailroom_smtp::{SmtpServer, SmtpSettings};
 use mailroom_store::{SqliteStore, SystemClock};
 use mailroom_web::{AppState, HttpHandler};
@@ -70,6 +71,12 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         ImapSettings::new(&config.hostname),
         tls.clone(),
     ));
+    let pop3: Arc<dyn ConnectionHandler> = Arc::new(Pop3Server::new(
+        directory.clone(),
+        mail.clone(),
+        Pop3Settings::new(&config.hostname),
+        tls.clone(),
+    ));
     let smtp: Arc<dyn ConnectionHandler> =
         Arc::new(SmtpServer::new(mail, smtp_settings(config)?, tls.clone()));
     let hostname = config.hostname.clone();
@@ -78,6 +85,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             Service::Http | Service::Https => http.clone(),
             Service::Smtp => smtp.clone(),
             Service::Imap | Service::Imaps => imap.clone(),
+            Service::Pop3 | Service::Pop3s => pop3.clone(),
             other => Arc::new(Unavailable::new(other, &hostname)),
         },
         &tls,

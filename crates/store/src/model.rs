@@ -69,6 +69,47 @@ pub struct Account {
     /// Bytes held by live (not expunged) messages.
     pub used_bytes: u64,
     pub created_at: i64,
+    pub pop3_delete: Pop3Delete,
+    /// When and from where POP3 was last used, so a forgotten POP3 client
+    /// that empties the Inbox can be found.
+    pub pop3_last_used_at: Option<i64>,
+    pub pop3_last_ip: Option<String>,
+}
+
+/// What POP3's DELE does to a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pop3Delete {
+    /// Move it to Trash, where other devices see it and it can be restored.
+    Trash,
+    /// Expunge it (still recoverable for 30 days).
+    Expunge,
+    /// Leave it in the Inbox.
+    Keep,
+}
+
+impl Pop3Delete {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pop3Delete::Trash => "trash",
+            Pop3Delete::Expunge => "expunge",
+            Pop3Delete::Keep => "keep",
+        }
+    }
+}
+
+impl FromStr for Pop3Delete {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "trash" => Ok(Pop3Delete::Trash),
+            "expunge" => Ok(Pop3Delete::Expunge),
+            "keep" => Ok(Pop3Delete::Keep),
+            other => Err(format!(
+                "unknown POP3 delete mode '{other}' (expected trash, expunge or keep)"
+            )),
+        }
+    }
 }
 
 /// What it takes to create an account; the caller has validated and hashed.
@@ -89,6 +130,7 @@ pub struct AccountChange {
     pub quota_bytes: Option<Option<u64>>,
     pub role: Option<Role>,
     pub password_hash: Option<String>,
+    pub pop3_delete: Option<Pop3Delete>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

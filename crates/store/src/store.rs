@@ -36,6 +36,8 @@ pub trait Store: Send + Sync + 'static {
     async fn account_get(&self, email: &str) -> Result<Option<Account>>;
     async fn account_list(&self, domain: Option<&str>) -> Result<Vec<Account>>;
     async fn account_update(&self, email: &str, change: AccountChange) -> Result<Account>;
+    /// Records a POP3 login (time and client address).
+    async fn account_note_pop3_use(&self, account_id: i64, ip: &str) -> Result<()>;
     /// Removes an account. Without `force` it is refused while the account
     /// still holds messages; with it, its mailboxes and messages go too.
     async fn account_remove(&self, email: &str, force: bool) -> Result<()>;

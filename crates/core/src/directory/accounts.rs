@@ -1,4 +1,4 @@
-use mailroom_store::{Account, AccountChange, NewAccount, Role};
+use mailroom_store::{Account, AccountChange, NewAccount, Pop3Delete, Role};
 
 use super::{Directory, blocking};
 use crate::{CoreError, Result, address, password};
@@ -38,6 +38,7 @@ pub struct AccountSettings {
     /// `Some(None)` removes the quota.
     pub quota_bytes: Option<Option<u64>>,
     pub role: Option<Role>,
+    pub pop3_delete: Option<Pop3Delete>,
 }
 
 async fn stored_hash(password: PasswordInput) -> Result<String> {
@@ -116,6 +117,7 @@ impl Directory {
                     quota_bytes: settings.quota_bytes,
                     role: settings.role,
                     password_hash: None,
+                    pop3_delete: settings.pop3_delete,
                 },
             )
             .await?)

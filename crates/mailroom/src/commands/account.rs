@@ -1,7 +1,7 @@
 use mailroom_core::Directory;
 use mailroom_core::directory::{AccountSettings, NewAccountRequest};
 use mailroom_core::size;
-use mailroom_store::{Account, Role};
+use mailroom_store::{Account, Pop3Delete, Role};
 
 use super::{read_password, yes_no};
 use crate::cli::AccountCommand;
@@ -9,6 +9,17 @@ use crate::output::Output;
 
 fn parse_role(text: &str) -> anyhow::Result<Role> {
     text.parse::<Role>().map_err(anyhow::Error::msg)
+}
+
+fn pop3_last_used(account: &Account) -> String {
+    match (account.pop3_last_used_at, &account.pop3_last_ip) {
+        (Some(at), ip) => format!(
+            "{} from {}",
+            mailroom_core::time::rfc5322(at),
+            ip.as_deref().unwrap_or("?")
+        ),
+        (None, _) => "never".into(),
+    }
 }
 
 fn quota_text(account: &Account) -> String {
@@ -77,6 +88,8 @@ pub async fn run(
                     ("used", size::format(a.used_bytes)),
                     ("quota", quota_text(&a)),
                     ("administers", domains),
+                    ("pop3 delete", a.pop3_delete.as_str().to_string()),
+                    ("pop3 last used", pop3_last_used(&a)),
                 ],
             );
         }
@@ -86,12 +99,17 @@ pub async fn run(
             api_access,
             quota,
             role,
+            pop3_delete,
         } => {
             let settings = AccountSettings {
                 enabled,
                 api_access,
                 quota_bytes: quota.as_deref().map(size::parse).transpose()?,
                 role: role.as_deref().map(parse_role).transpose()?,
+                pop3_delete: pop3_delete
+                    .as_deref()
+                    .map(|p| p.parse::<Pop3Delete>().map_err(anyhow::Error::msg))
+                    .transpose()?,
             };
             let account = directory.update_account(&email, settings).await?;
             out.done(&format!("account {} updated", account.email));

@@ -6,7 +6,9 @@ mod config;
 mod crash;
 mod imap;
 mod mbsync;
+mod pop3;
 mod serve;
+mod smtp;
 mod tls;
 
 use mailroom_testkit::{Server, ServerBuilder};

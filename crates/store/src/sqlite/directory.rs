@@ -100,7 +100,8 @@ fn forget_destination(conn: &Connection, address: &str) -> Result<()> {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, domain_id, email, password_hash, role, enabled, api_access, \
-                               quota_bytes, used_bytes, created_at";
+                               quota_bytes, used_bytes, created_at, pop3_delete, \
+                               pop3_last_used_at, pop3_last_ip";
 
 fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let role: String = row.get(4)?;
@@ -119,6 +120,11 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         quota_bytes: quota.map(|q| q as u64),
         used_bytes: used.max(0) as u64,
         created_at: row.get(9)?,
+        pop3_delete: row.get::<_, String>(10)?.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, e.into())
+        })?,
+        pop3_last_used_at: row.get(11)?,
+        pop3_last_ip: row.get(12)?,
     })
 }
 
@@ -197,7 +203,7 @@ pub(crate) fn account_update(
     };
     conn.execute(
         "UPDATE accounts SET enabled = ?2, api_access = ?3, quota_bytes = ?4, role = ?5,
-                password_hash = ?6
+                password_hash = ?6, pop3_delete = ?7
          WHERE id = ?1",
         params![
             account.id,
@@ -209,6 +215,7 @@ pub(crate) fn account_update(
                 .password_hash
                 .as_deref()
                 .unwrap_or(&account.password_hash),
+            change.pop3_delete.unwrap_or(account.pop3_delete).as_str(),
         ],
     )?;
     if change.role.is_some_and(|r| r != Role::DomainAdmin) {
@@ -329,4 +336,12 @@ pub(crate) fn domain_admin_domains(conn: &Connection, email: &str) -> Result<Vec
     )?;
     let rows = stmt.query_map([account.id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn note_pop3_use(conn: &Connection, account_id: i64, ip: &str, now: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE accounts SET pop3_last_used_at = ?2, pop3_last_ip = ?3 WHERE id = ?1",
+        params![account_id, now, ip],
+    )?;
+    Ok(())
 }

@@ -174,6 +174,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn account_note_pop3_use(&self, account_id: i64, ip: &str) -> Result<()> {
+        let (ip, now) = (ip.to_string(), self.now());
+        self.write(move |c| directory::note_pop3_use(c, account_id, &ip, now))
+            .await
+    }
+
     async fn account_remove(&self, email: &str, force: bool) -> Result<()> {
         let email = email.to_string();
         self.write(move |c| directory::account_remove(c, &email, force))

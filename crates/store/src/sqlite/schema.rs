@@ -24,7 +24,11 @@ const MIGRATIONS: &[&str] = &[
         api_access INTEGER NOT NULL DEFAULT 1,
         quota_bytes INTEGER,
         used_bytes INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        -- What a POP3 DELE does: trash | expunge | keep.
+        pop3_delete TEXT NOT NULL DEFAULT 'trash',
+        pop3_last_used_at INTEGER,
+        pop3_last_ip TEXT
     );
     CREATE INDEX accounts_domain ON accounts(domain_id);
     CREATE TABLE aliases (

@@ -1,0 +1,83 @@
+//! SASL PLAIN (RFC 4616), shared by POP3 and SMTP submission.
+
+/// Decodes standard base64 (RFC 4648 4), ignoring surrounding whitespace.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    if !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for chunk in text.as_bytes().chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+/// The credentials in a PLAIN response: `authzid NUL authcid NUL password`.
+/// An authorization identity other than the user itself is refused.
+pub fn plain_credentials(response: &[u8]) -> Option<(String, String)> {
+    let mut parts = response.split(|&b| b == 0);
+    let (authz, user, password) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || (!authz.is_empty() && authz != user) {
+        return None;
+    }
+    Some((
+        String::from_utf8(user.to_vec()).ok()?,
+        String::from_utf8(password.to_vec()).ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes() {
+        let cases: &[(&str, Option<&[u8]>)] = &[
+            ("", Some(b"")),
+            ("Zg==", Some(b"f")),
+            ("Zm8=", Some(b"fo")),
+            ("Zm9v", Some(b"foo")),
+            ("AGJvYgBzZWNyZXQ=", Some(b"\0bob\0secret")),
+            ("Zm9", None),
+            ("Zm9v!!==", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(base64_decode(text).as_deref(), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn plain_credentials_split() {
+        assert_eq!(
+            plain_credentials(b"\0bob@x\0pw"),
+            Some(("bob@x".into(), "pw".into()))
+        );
+        assert_eq!(
+            plain_credentials(b"bob@x\0bob@x\0pw"),
+            Some(("bob@x".into(), "pw".into()))
+        );
+        assert_eq!(plain_credentials(b"admin\0bob@x\0pw"), None);
+        assert_eq!(plain_credentials(b"bob@x\0pw"), None);
+    }
+}
