@@ -10,9 +10,11 @@ use crate::{CoreError, Result};
 /// (RFC 5322 3.2.3 `atext`).
 const ATEXT_SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
 
-/// Validates a domain name and returns it lower-case.
+/// Validates a domain name and returns it in its lower-case ASCII form
+/// (an internationalised name becomes its `xn--` form).
 pub fn domain(name: &str) -> Result<String> {
-    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    let trimmed = name.trim().trim_end_matches('.');
+    let name = crate::idna::to_ascii(trimmed).unwrap_or_else(|| trimmed.to_string());
     let bad = |why: &str| {
         Err(CoreError::Invalid(format!(
             "invalid domain name '{name}': {why}"
@@ -22,7 +24,7 @@ pub fn domain(name: &str) -> Result<String> {
         return bad("it is empty");
     }
     if !name.is_ascii() {
-        return bad("use its ASCII (xn--) form");
+        return bad("it cannot be converted to its ASCII (xn--) form");
     }
     // RFC 1035 2.3.4: 253 characters in text form, labels of 1 to 63.
     if name.len() > 253 {
@@ -118,7 +120,7 @@ mod tests {
             ("a b@example.test", None),
             ("a@exa_mple.test", None),
             ("a@-example.test", None),
-            ("a@bücher.test", None),
+            ("a@bücher.test", Some("a@xn--bcher-kva.test")),
             ("a@example..test", None),
         ];
         for (input, expected) in cases {

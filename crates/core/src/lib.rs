@@ -4,6 +4,7 @@
 pub mod address;
 pub mod directory;
 mod error;
+pub mod idna;
 pub mod mail;
 pub mod password;
 pub mod sasl;

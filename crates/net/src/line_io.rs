@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::Stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::{Instant, timeout_at};
+pub use tokio::time::Instant;
+use tokio::time::timeout_at;
 use tokio_rustls::TlsAcceptor;
 
 /// Read in steps of this size.
@@ -136,16 +137,22 @@ impl LineIo {
     }
 
     /// Reads exactly `size` bytes, handing them to `sink` piece by piece.
-    /// Returns false if the client closed the connection first.
+    /// Each read may wait `wait`, the whole chunk no longer than
+    /// `deadline` (a client trickling bytes is cut off). Returns false if
+    /// the client closed the connection first.
     pub async fn read_chunk(
         &mut self,
         mut size: u64,
         wait: Duration,
+        deadline: Instant,
         mut sink: impl FnMut(&[u8]),
     ) -> io::Result<bool> {
         while size > 0 {
-            if self.pos == self.buf.len() && !self.fill(Instant::now() + wait).await? {
-                return Ok(false);
+            if self.pos == self.buf.len() {
+                let until = (Instant::now() + wait).min(deadline);
+                if !self.fill(until).await? {
+                    return Ok(false);
+                }
             }
             let available = (self.buf.len() - self.pos) as u64;
             let take = available.min(size) as usize;

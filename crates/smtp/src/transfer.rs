@@ -59,6 +59,7 @@ impl Session {
         let refusal = self.ready_for_content().err();
         let settings = &self.server.settings;
         let (limits, block_timeout) = (settings.body.clone(), settings.data_timeout);
+        let deadline = Instant::now() + settings.data_deadline;
         let mut decoder = self
             .envelope
             .as_mut()
@@ -67,7 +68,9 @@ impl Session {
         // The chunk is read in every case, to stay in step with the client.
         let complete = self
             .io()
-            .read_chunk(size, block_timeout, |piece| decoder.feed_chunk(piece))
+            .read_chunk(size, block_timeout, deadline, |piece| {
+                decoder.feed_chunk(piece)
+            })
             .await;
         match complete {
             Ok(true) => {}

@@ -54,7 +54,11 @@ impl Mail {
         let Some((local, domain)) = address.rsplit_once('@') else {
             return Ok(Err(Refusal::NotHosted));
         };
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        // RFC 6531: under SMTPUTF8 the domain may come in its Unicode form.
+        let domain = domain.trim_end_matches('.');
+        let Some(domain) = crate::idna::to_ascii(domain) else {
+            return Ok(Err(Refusal::NotHosted));
+        };
         let local = local.to_lowercase();
         let Some(hosted) = self.store.domain_get(&domain).await? else {
             return Ok(Err(Refusal::NotHosted));
