@@ -201,6 +201,8 @@ impl Session {
             CommandBody::Fetch { uid: false, .. }
                 | CommandBody::Store { uid: false, .. }
                 | CommandBody::Search { uid: false, .. }
+                | CommandBody::Sort { uid: false, .. }
+                | CommandBody::Thread { uid: false, .. }
         );
         let done = self.dispatch(&tag, body).await;
         if done.status.is_empty() || self.io.is_none() {
@@ -353,6 +355,21 @@ impl Session {
                 uid,
             } => self.copy(&sequence_set, &mailbox, uid, true).await,
             C::Search { criteria, uid, .. } => self.search(criteria.as_ref(), uid).await,
+            C::Sort {
+                sort_criteria,
+                search_criteria,
+                uid,
+                ..
+            } => {
+                self.sort(sort_criteria.as_ref(), search_criteria.as_ref(), uid)
+                    .await
+            }
+            C::Thread {
+                algorithm,
+                search_criteria,
+                uid,
+                ..
+            } => self.thread(&algorithm, search_criteria.as_ref(), uid).await,
             _ => Done::bad("Command not supported"),
         }
     }

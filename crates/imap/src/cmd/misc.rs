@@ -28,6 +28,10 @@ impl Session {
                 "QUOTA",
                 "QUOTA=RES-STORAGE",
                 "STATUS=SIZE",
+                "SORT",
+                "SORT=DISPLAY",
+                "THREAD=ORDEREDSUBJECT",
+                "THREAD=REFERENCES",
             ]);
         }
         let mut caps: Vec<String> = caps.into_iter().map(String::from).collect();

@@ -10,7 +10,10 @@ mod misc;
 mod quota;
 mod search;
 mod select;
+mod sort;
 mod store;
+mod summary;
+mod thread;
 
 use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
 use mailroom_core::CoreError;

@@ -195,22 +195,22 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
 }
 
 impl Session {
-    pub(crate) async fn search(&mut self, keys: &[SearchKey<'_>], uid: bool) -> Done {
+    /// Sequence numbers of the messages matching `keys`, ascending.
+    pub(crate) async fn matching(&mut self, keys: &[SearchKey<'_>]) -> Result<Vec<usize>, Done> {
         let Some(view) = self.selected.as_ref() else {
-            return Done::bad("No mailbox selected");
+            return Err(Done::bad("No mailbox selected"));
         };
         let criterion = Criterion::And(keys.iter().map(|k| compile(k, view)).collect());
         let with_content = needs_content(&criterion);
         let mail = self.server.mail.clone();
         let mailbox_id = view.mailbox.id;
         let mut found = Vec::new();
-        let mut highest = 0;
         for (i, message) in view.messages.iter().enumerate() {
             let content = if with_content {
                 match mail.content(mailbox_id, message.uid).await {
                     Ok(c) => Some(c),
                     Err(mailroom_core::CoreError::NotFound(_)) => continue,
-                    Err(e) => return refuse(e),
+                    Err(e) => return Err(refuse(e)),
                 }
             } else {
                 None
@@ -223,14 +223,34 @@ impl Session {
                 parsed: parsed.as_ref(),
             };
             if matches(&criterion, &candidate) {
-                highest = highest.max(message.modseq);
-                found.push(if uid {
-                    message.uid.to_string()
-                } else {
-                    (i + 1).to_string()
-                });
+                found.push(i + 1);
             }
         }
+        Ok(found)
+    }
+
+    /// Sequence numbers or UIDs, as a response lists them.
+    pub(crate) fn numbers(&self, seqs: &[usize], uid: bool) -> Vec<String> {
+        let Some(view) = self.selected.as_ref() else {
+            return Vec::new();
+        };
+        seqs.iter()
+            .map(|&s| {
+                if uid {
+                    view.messages[s - 1].uid.to_string()
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) async fn search(&mut self, keys: &[SearchKey<'_>], uid: bool) -> Done {
+        let seqs = match self.matching(keys).await {
+            Ok(s) => s,
+            Err(done) => return done,
+        };
+        let found = self.numbers(&seqs, uid);
         let mut line = if found.is_empty() {
             "SEARCH".to_string()
         } else {
@@ -238,6 +258,12 @@ impl Session {
         };
         // RFC 7162 3.1.5: a MODSEQ search reports the highest MODSEQ found.
         if uses_modseq(keys) && !found.is_empty() {
+            let highest = self.selected.as_ref().map_or(0, |v| {
+                seqs.iter()
+                    .map(|&s| v.messages[s - 1].modseq)
+                    .max()
+                    .unwrap_or(0)
+            });
             line.push_str(&format!(" (MODSEQ {highest})"));
             self.enabled.condstore = true;
         }

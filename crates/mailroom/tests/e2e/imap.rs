@@ -330,3 +330,39 @@ check(b"MESSAGES 1 SIZE" in data[0], data)
 "#,
     );
 }
+
+#[test]
+fn sort_and_thread_follow_rfc5256() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+msgs = [
+    ("zed@x.test", "plan", "<a@x>", "", 1),
+    ("amy@x.test", "Re: plan", "<b@x>", "References: <a@x>\r\n", 2),
+    ("bob@x.test", "other", "<c@x>", "", 3),
+    ("cat@x.test", "Re: plan", "<d@x>", "References: <a@x> <b@x>\r\n", 4),
+    ("dan@x.test", "Fwd: plan", "<e@x>", "In-Reply-To: <a@x>\r\n", 5),
+]
+with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
+    for sender, subject, mid, refs, day in msgs:
+        s.sendmail(sender, ["bob@example.test"], f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{refs}Date: 0{day} Jan 2026 10:00:00 +0000\r\n\r\nx\r\n")
+m = connect()
+caps = m.capability()[1][0].decode().split()
+check("SORT" in caps and "THREAD=REFERENCES" in caps, caps)
+m.select("INBOX")
+typ, data = m.sort("(SUBJECT)", "UTF-8", "ALL")
+check(data == [b"3 1 2 4 5"], data)
+typ, data = m.sort("(FROM)", "UTF-8", "ALL")
+check(data == [b"2 3 4 5 1"], data)
+typ, data = m.sort("(REVERSE DATE)", "UTF-8", "NOT", "FROM", "bob")
+check(data == [b"5 4 2 1"], data)
+typ, data = m.uid("SORT", "(SIZE)", "UTF-8", "ALL")
+check(typ == "OK" and len(data[0].split()) == 5, data)
+typ, data = m.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+check(data == [b"(1 (2)(4)(5))(3)"], data)
+typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
+check(data == [b"(1 (2 4)(5))(3)"], data)
+"#,
+    );
+}

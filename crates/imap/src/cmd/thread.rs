@@ -1,0 +1,312 @@
+//! THREAD ORDEREDSUBJECT and REFERENCES (RFC 5256 4).
+
+use std::collections::HashMap;
+
+use imap_codec::imap_types::extensions::thread::ThreadingAlgorithm;
+use imap_codec::imap_types::search::SearchKey;
+
+use super::summary::Summary;
+use crate::session::{Done, Session};
+
+/// A node of the thread tree: a message, or a dummy standing for a
+/// referenced message we do not have.
+#[derive(Default)]
+struct Node {
+    message: Option<usize>,
+    parent: Option<usize>,
+    children: Vec<usize>,
+}
+
+struct Forest<'a> {
+    nodes: Vec<Node>,
+    messages: &'a [Summary],
+}
+
+impl Forest<'_> {
+    fn is_ancestor(&self, candidate: usize, of: usize) -> bool {
+        let mut cur = Some(of);
+        while let Some(c) = cur {
+            if c == candidate {
+                return true;
+            }
+            cur = self.nodes[c].parent;
+        }
+        false
+    }
+
+    fn link(&mut self, parent: usize, child: usize) {
+        if parent == child || self.is_ancestor(child, parent) {
+            return; // would make a loop
+        }
+        if let Some(old) = self.nodes[child].parent.take() {
+            self.nodes[old].children.retain(|&c| c != child);
+        }
+        self.nodes[child].parent = Some(parent);
+        self.nodes[parent].children.push(child);
+    }
+
+    /// The date a node sorts by: its message's, else its first child's.
+    fn date(&self, node: usize) -> (i64, usize) {
+        match self.nodes[node].message {
+            Some(m) => (self.messages[m].date, self.messages[m].seq),
+            None => self.nodes[node]
+                .children
+                .iter()
+                .map(|&c| self.date(c))
+                .min()
+                .unwrap_or((i64::MAX, usize::MAX)),
+        }
+    }
+
+    fn sort_children(&mut self, node: usize) {
+        let mut children = std::mem::take(&mut self.nodes[node].children);
+        children.sort_by_key(|&c| self.date(c));
+        for &c in &children {
+            self.sort_children(c);
+        }
+        self.nodes[node].children = children;
+    }
+
+    fn chain(&self, node: usize, numbers: &dyn Fn(usize) -> String) -> String {
+        let mut items = Vec::new();
+        let mut cur = node;
+        loop {
+            if let Some(m) = self.nodes[cur].message {
+                items.push(numbers(m));
+            }
+            match self.nodes[cur].children.as_slice() {
+                [only] => cur = *only,
+                [] => return items.join(" "),
+                many => {
+                    let subs: String = many
+                        .iter()
+                        .map(|&c| format!("({})", self.chain(c, numbers)))
+                        .collect();
+                    items.push(subs);
+                    return items.join(" ");
+                }
+            }
+        }
+    }
+}
+
+fn ordered_subject(messages: &[Summary]) -> Forest<'_> {
+    let mut forest = Forest {
+        nodes: Vec::new(),
+        messages,
+    };
+    let mut order: Vec<usize> = (0..messages.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&messages[a], &messages[b]);
+        (&x.subject, x.date, x.seq).cmp(&(&y.subject, y.date, y.seq))
+    });
+    let mut roots: HashMap<&str, usize> = HashMap::new();
+    for m in order {
+        let node = forest.nodes.len();
+        forest.nodes.push(Node {
+            message: Some(m),
+            ..Node::default()
+        });
+        match roots.get(messages[m].subject.as_str()) {
+            // Later messages of the subject are children of the first.
+            Some(&root) => {
+                forest.nodes[node].parent = Some(root);
+                forest.nodes[root].children.push(node);
+            }
+            None => {
+                roots.insert(&messages[m].subject, node);
+            }
+        }
+    }
+    forest
+}
+
+fn references(messages: &[Summary]) -> Forest<'_> {
+    let mut forest = Forest {
+        nodes: Vec::new(),
+        messages,
+    };
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut node_for = |forest: &mut Forest<'_>, id: &str| -> usize {
+        *by_id.entry(id.to_string()).or_insert_with(|| {
+            forest.nodes.push(Node::default());
+            forest.nodes.len() - 1
+        })
+    };
+    for (m, summary) in messages.iter().enumerate() {
+        // Step 1A: the message's own container (a duplicate id gets a new one).
+        let own = match &summary.message_id {
+            Some(id) => {
+                let n = node_for(&mut forest, id);
+                if forest.nodes[n].message.is_some() {
+                    forest.nodes.push(Node::default());
+                    forest.nodes.len() - 1
+                } else {
+                    n
+                }
+            }
+            None => {
+                forest.nodes.push(Node::default());
+                forest.nodes.len() - 1
+            }
+        };
+        forest.nodes[own].message = Some(m);
+        // Step 1B: link the references in order, without breaking links.
+        let refs: Vec<usize> = summary
+            .references
+            .iter()
+            .map(|r| node_for(&mut forest, r))
+            .collect();
+        for pair in refs.windows(2) {
+            if forest.nodes[pair[1]].parent.is_none() {
+                forest.link(pair[0], pair[1]);
+            }
+        }
+        // Step 1C: the last reference is the parent.
+        if let Some(&last) = refs.last() {
+            forest.link(last, own);
+        }
+    }
+    // Steps 2-3: roots, and dummies pruned or promoted.
+    let mut roots: Vec<usize> = (0..forest.nodes.len())
+        .filter(|&n| forest.nodes[n].parent.is_none())
+        .collect();
+    prune(&mut forest, &mut roots);
+    // Step 5: threads whose roots share a base subject are merged.
+    let mut by_subject: HashMap<String, usize> = HashMap::new();
+    let mut merged = Vec::new();
+    for root in roots {
+        let subject = subject_of(&forest, root);
+        if subject.is_empty() {
+            merged.push(root);
+            continue;
+        }
+        match by_subject.get(&subject) {
+            Some(&first) => {
+                if forest.nodes[first].message.is_none() {
+                    forest.link(first, root);
+                } else {
+                    let dummy = forest.nodes.len();
+                    forest.nodes.push(Node::default());
+                    if let Some(pos) = merged.iter().position(|&r| r == first) {
+                        merged[pos] = dummy;
+                    }
+                    forest.link(dummy, first);
+                    forest.link(dummy, root);
+                    by_subject.insert(subject, dummy);
+                }
+            }
+            None => {
+                by_subject.insert(subject, root);
+                merged.push(root);
+            }
+        }
+    }
+    let root = forest.nodes.len();
+    forest.nodes.push(Node::default());
+    for r in merged {
+        forest.nodes[r].parent = Some(root);
+        forest.nodes[root].children.push(r);
+    }
+    forest
+}
+
+fn subject_of(forest: &Forest<'_>, node: usize) -> String {
+    match forest.nodes[node].message {
+        Some(m) => forest.messages[m].subject.clone(),
+        None => forest.nodes[node]
+            .children
+            .first()
+            .map(|&c| subject_of(forest, c))
+            .unwrap_or_default(),
+    }
+}
+
+/// RFC 5256 4 step 3: empty dummies go; a dummy's children move up (at
+/// the root only if it has a single child).
+fn prune(forest: &mut Forest<'_>, roots: &mut Vec<usize>) {
+    fn walk(forest: &mut Forest<'_>, node: usize, is_root: bool) -> Vec<usize> {
+        let children = std::mem::take(&mut forest.nodes[node].children);
+        let mut kept = Vec::new();
+        for c in children {
+            kept.extend(walk(forest, c, false));
+        }
+        for &c in &kept {
+            forest.nodes[c].parent = Some(node);
+        }
+        forest.nodes[node].children = kept;
+        let dummy = forest.nodes[node].message.is_none();
+        match (dummy, forest.nodes[node].children.len()) {
+            (false, _) => vec![node],
+            (true, 0) => Vec::new(),
+            (true, 1) | (true, _) if !is_root => std::mem::take(&mut forest.nodes[node].children),
+            (true, 1) => {
+                let only = forest.nodes[node].children[0];
+                forest.nodes[node].children.clear();
+                forest.nodes[only].parent = None;
+                vec![only]
+            }
+            (true, _) => vec![node],
+        }
+    }
+    let mut out = Vec::new();
+    for &r in roots.iter() {
+        for n in walk(forest, r, true) {
+            forest.nodes[n].parent = None;
+            out.push(n);
+        }
+    }
+    *roots = out;
+}
+
+impl Session {
+    pub(crate) async fn thread(
+        &mut self,
+        algorithm: &ThreadingAlgorithm<'_>,
+        keys: &[SearchKey<'_>],
+        uid: bool,
+    ) -> Done {
+        let seqs = match self.matching(keys).await {
+            Ok(s) => s,
+            Err(done) => return done,
+        };
+        let summaries = match self.summaries(&seqs).await {
+            Ok(s) => s,
+            Err(done) => return done,
+        };
+        let mut forest = match algorithm {
+            ThreadingAlgorithm::OrderedSubject => ordered_subject(&summaries),
+            ThreadingAlgorithm::References => references(&summaries),
+            ThreadingAlgorithm::Other(_) => return Done::bad("Unsupported threading algorithm"),
+        };
+        let mut roots: Vec<usize> = (0..forest.nodes.len())
+            .filter(|&n| forest.nodes[n].parent.is_none())
+            .collect();
+        // The REFERENCES forest hangs under one synthetic root.
+        if let [single] = roots.as_slice()
+            && forest.nodes[*single].message.is_none()
+            && matches!(algorithm, ThreadingAlgorithm::References)
+        {
+            roots = forest.nodes[*single].children.clone();
+        }
+        for &r in &roots {
+            forest.sort_children(r);
+        }
+        roots.sort_by_key(|&r| forest.date(r));
+        let numbers = |m: usize| {
+            let s = &summaries[m];
+            if uid {
+                s.uid.to_string()
+            } else {
+                s.seq.to_string()
+            }
+        };
+        let threads: String = roots
+            .iter()
+            .map(|&r| format!("({})", forest.chain(r, &numbers)))
+            .collect();
+        let line = format!("THREAD {threads}");
+        self.untagged(line.trim_end());
+        Done::ok("THREAD completed")
+    }
+}
