@@ -23,6 +23,8 @@ pub struct ImapSettings {
     pub auth_failure_delay: Duration,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
+    /// Sessions one account may have open at once (all its devices).
+    pub max_connections_per_account: usize,
     /// Malformed commands tolerated before the connection is closed.
     pub max_bad_commands: u32,
 }
@@ -37,6 +39,7 @@ impl ImapSettings {
             auth_failure_delay: Duration::from_millis(500),
             max_connections: 10_000,
             max_connections_per_ip: 100,
+            max_connections_per_account: 50,
             max_bad_commands: 20,
         }
     }
@@ -48,6 +51,8 @@ pub struct ImapServer {
     pub(crate) settings: ImapSettings,
     pub(crate) tls: TlsCertificates,
     limiter: Limiter,
+    /// Sessions per account id.
+    pub(crate) per_account: Limiter<i64>,
 }
 
 impl ImapServer {
@@ -58,12 +63,14 @@ impl ImapServer {
         tls: TlsCertificates,
     ) -> Self {
         let limiter = Limiter::new(settings.max_connections, settings.max_connections_per_ip);
+        let per_account = Limiter::new(usize::MAX, settings.max_connections_per_account);
         Self {
             directory,
             mail,
             settings,
             tls,
             limiter,
+            per_account,
         }
     }
 }

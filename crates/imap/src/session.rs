@@ -71,6 +71,8 @@ pub struct Session {
     pub peer: SocketAddr,
     shutdown: Shutdown,
     pub account: Option<Account>,
+    /// This session's slot among the account's sessions.
+    pub account_slot: Option<mailroom_net::Permit<i64>>,
     pub selected: Option<MailboxView>,
     pub enabled: Enabled,
     bad_commands: u32,
@@ -91,6 +93,7 @@ impl Session {
             peer,
             shutdown,
             account: None,
+            account_slot: None,
             selected: None,
             enabled: Enabled::default(),
             bad_commands: 0,

@@ -1,8 +1,9 @@
-//! Connection limits in total and per client IP, so one client (or a flood)
-//! cannot take every slot. A refused connection gets its protocol's "busy"
-//! reply at once instead of waiting in a queue.
+//! Connection limits in total and per key (client IP, or account), so one
+//! client (or a flood) cannot take every slot. A refused connection gets its
+//! protocol's "busy" reply at once instead of waiting in a queue.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,45 +11,48 @@ use std::sync::{Arc, Mutex};
 pub enum LimitHit {
     /// The server as a whole is at its limit.
     Total,
-    /// This client address already has its share.
+    /// This client address (or account) already has its share.
     PerIp,
 }
 
-#[derive(Debug, Default)]
-struct Counts {
+#[derive(Debug)]
+struct Counts<K> {
     total: usize,
-    per_ip: HashMap<IpAddr, usize>,
+    per_ip: HashMap<K, usize>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Limiter {
+pub struct Limiter<K = IpAddr> {
     max_total: usize,
     max_per_ip: usize,
-    counts: Arc<Mutex<Counts>>,
+    counts: Arc<Mutex<Counts<K>>>,
 }
 
 /// A connection slot; released when dropped.
 #[derive(Debug)]
-pub struct Permit {
-    ip: IpAddr,
-    counts: Arc<Mutex<Counts>>,
+pub struct Permit<K: Hash + Eq = IpAddr> {
+    ip: K,
+    counts: Arc<Mutex<Counts<K>>>,
 }
 
-impl Limiter {
+impl<K: Hash + Eq + Clone> Limiter<K> {
     pub fn new(max_total: usize, max_per_ip: usize) -> Self {
         Self {
             max_total,
             max_per_ip,
-            counts: Arc::default(),
+            counts: Arc::new(Mutex::new(Counts {
+                total: 0,
+                per_ip: HashMap::new(),
+            })),
         }
     }
 
-    pub fn try_acquire(&self, ip: IpAddr) -> Result<Permit, LimitHit> {
+    pub fn try_acquire(&self, ip: K) -> Result<Permit<K>, LimitHit> {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         if counts.total >= self.max_total {
             return Err(LimitHit::Total);
         }
-        let mine = counts.per_ip.entry(ip).or_default();
+        let mine = counts.per_ip.entry(ip.clone()).or_default();
         if *mine >= self.max_per_ip {
             return Err(LimitHit::PerIp);
         }
@@ -61,7 +65,7 @@ impl Limiter {
     }
 }
 
-impl Drop for Permit {
+impl<K: Hash + Eq> Drop for Permit<K> {
     fn drop(&mut self) {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts.total = counts.total.saturating_sub(1);
@@ -80,7 +84,7 @@ mod tests {
 
     #[test]
     fn limits_apply_per_ip_and_in_total_and_are_released() {
-        let limiter = Limiter::new(3, 2);
+        let limiter: Limiter = Limiter::new(3, 2);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         let a1 = limiter.try_acquire(a).unwrap();

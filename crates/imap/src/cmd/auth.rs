@@ -29,7 +29,11 @@ impl Session {
             .await
         {
             Ok(Some(account)) => {
+                let Ok(slot) = self.server.per_account.try_acquire(account.id) else {
+                    return Done::no("Too many connections for this account").code("LIMIT");
+                };
                 tracing::info!(account = %account.email, peer = %self.peer, "imap login");
+                self.account_slot = Some(slot);
                 self.account = Some(account);
                 let caps = self.capabilities().join(" ");
                 Done::ok("Logged in").code(format!("CAPABILITY {caps}"))

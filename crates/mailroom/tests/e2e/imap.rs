@@ -366,3 +366,23 @@ check(data == [b"(1 (2 4)(5))(3)"], data)
 "#,
     );
 }
+
+#[test]
+fn one_account_cannot_take_every_connection() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+sessions = [connect() for _ in range(50)]
+extra = imaplib.IMAP4_SSL(HOST, IMAPS, ssl_context=CTX)
+try:
+    extra.login("bob@example.test", os.environ["PW"])
+    check(False, "the 51st session of one account is refused")
+except imaplib.IMAP4.error as e:
+    check("[LIMIT]" in str(e), e)
+sessions.pop().logout()
+time.sleep(0.2)
+check(connect().noop()[0] == "OK", "a slot freed by LOGOUT can be used")
+"#,
+    );
+}
