@@ -5,6 +5,8 @@
 mod cmd;
 mod io;
 mod mime;
+#[cfg(test)]
+mod mime_cases;
 mod response;
 mod server;
 mod session;
