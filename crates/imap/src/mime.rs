@@ -169,24 +169,33 @@ fn lines(data: &[u8]) -> usize {
     data.iter().filter(|&&b| b == b'\n').count()
 }
 
-fn params(out: &mut Vec<u8>, part: &MessagePart<'_>, default_charset: bool) {
-    let attributes = part.content_type().and_then(|c| c.attributes());
-    match attributes {
-        Some(list) if !list.is_empty() => {
-            out.push(b'(');
-            for (i, a) in list.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                string(out, a.name.to_ascii_uppercase().as_bytes());
-                out.push(b' ');
-                string(out, a.value.as_bytes());
-            }
-            out.push(b')');
+/// `("NAME" "value" ...)`, or `None` when there is nothing to list.
+fn attribute_list(out: &mut Vec<u8>, list: Option<&[mail_parser::Attribute<'_>]>) -> bool {
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        return false;
+    };
+    out.push(b'(');
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
         }
-        _ if default_charset => out.extend_from_slice(b"(\"CHARSET\" \"US-ASCII\")"),
-        _ => out.extend_from_slice(b"NIL"),
+        string(out, a.name.to_ascii_uppercase().as_bytes());
+        out.push(b' ');
+        string(out, a.value.as_bytes());
     }
+    out.push(b')');
+    true
+}
+
+fn params(out: &mut Vec<u8>, part: &MessagePart<'_>, default_charset: bool) {
+    if attribute_list(out, part.content_type().and_then(|c| c.attributes())) {
+        return;
+    }
+    out.extend_from_slice(if default_charset {
+        b"(\"CHARSET\" \"US-ASCII\")"
+    } else {
+        b"NIL"
+    });
 }
 
 fn disposition(out: &mut Vec<u8>, part: &MessagePart<'_>) {
@@ -195,20 +204,8 @@ fn disposition(out: &mut Vec<u8>, part: &MessagePart<'_>) {
             out.push(b'(');
             string(out, d.ctype().to_ascii_uppercase().as_bytes());
             out.push(b' ');
-            match d.attributes() {
-                Some(list) if !list.is_empty() => {
-                    out.push(b'(');
-                    for (i, a) in list.iter().enumerate() {
-                        if i > 0 {
-                            out.push(b' ');
-                        }
-                        string(out, a.name.to_ascii_uppercase().as_bytes());
-                        out.push(b' ');
-                        string(out, a.value.as_bytes());
-                    }
-                    out.push(b')');
-                }
-                _ => out.extend_from_slice(b"NIL"),
+            if !attribute_list(out, d.attributes()) {
+                out.extend_from_slice(b"NIL");
             }
             out.push(b')');
         }

@@ -1,9 +1,9 @@
 //! IMAP with Python's imaplib and raw sockets: login rules, mailboxes,
 //! messages delivered by SMTP, and two devices seeing each other's changes.
 
-use mailroom_testkit::{PASSWORD, Server};
+use mailroom_testkit::Server;
 
-use crate::server;
+use crate::bob;
 
 /// Python prelude: `connect()` gives a logged-in imaplib client over imaps,
 /// `deliver(to, subject, body)` sends through the SMTP listener.
@@ -29,21 +29,7 @@ def check(cond, *what):
 "#;
 
 fn run(server: &Server, script: &str) -> String {
-    let full = format!("import os\nos.environ['PW'] = {PASSWORD:?}\n{PRELUDE}\n{script}");
-    let out = server.python(&full);
-    assert!(
-        out.status.success(),
-        "python failed:\nstdout:\n{}\nstderr:\n{}",
-        out.stdout,
-        out.stderr
-    );
-    out.stdout
-}
-
-fn bob() -> Server {
-    let server = server();
-    server.add_user("bob@example.test");
-    server
+    crate::run_python(server, PRELUDE, script)
 }
 
 #[test]

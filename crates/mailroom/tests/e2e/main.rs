@@ -28,3 +28,25 @@ pub fn mailroom(args: &[&str]) -> std::process::Output {
         .output()
         .expect("run mailroom")
 }
+
+/// Runs a Python client script after a prelude of helpers, with the test
+/// password in `PW`; fails the test with the script's output if it fails.
+pub fn run_python(server: &Server, prelude: &str, script: &str) -> String {
+    let password = mailroom_testkit::PASSWORD;
+    let full = format!("import os\nos.environ['PW'] = {password:?}\n{prelude}\n{script}");
+    let out = server.python(&full);
+    assert!(
+        out.status.success(),
+        "python failed:\nstdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out.stdout
+}
+
+/// A server with the mail user bob@example.test.
+pub fn bob() -> Server {
+    let server = server();
+    server.add_user("bob@example.test");
+    server
+}

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use mailroom_testkit::{PASSWORD, Server};
 
-use crate::server;
+use crate::bob;
 
 const PRELUDE: &str = r#"
 import imaplib, os, poplib, smtplib, socket, ssl, sys, time
@@ -35,21 +35,7 @@ def check(cond, *what):
 "#;
 
 fn run(server: &Server, script: &str) -> String {
-    let full = format!("import os\nos.environ['PW'] = {PASSWORD:?}\n{PRELUDE}\n{script}");
-    let out = server.python(&full);
-    assert!(
-        out.status.success(),
-        "python failed:\nstdout:\n{}\nstderr:\n{}",
-        out.stdout,
-        out.stderr
-    );
-    out.stdout
-}
-
-fn bob() -> Server {
-    let server = server();
-    server.add_user("bob@example.test");
-    server
+    crate::run_python(server, PRELUDE, script)
 }
 
 #[test]
