@@ -3,6 +3,7 @@
 //! kept current by the core change bus.
 
 mod cmd;
+mod ext;
 mod io;
 mod mime;
 #[cfg(test)]

@@ -32,12 +32,25 @@ pub fn nstring(out: &mut Vec<u8>, text: Option<&[u8]>) {
     }
 }
 
-/// A quoted string for text we produce (always printable ASCII or UTF-8
-/// when the client accepts it).
+/// A quoted string for text we produce: printable ASCII, or UTF-8 which
+/// only reaches the wire once the client accepts it (RFC 6855 3, RFC 9051).
 pub fn quote(text: &str) -> String {
-    let mut out = Vec::new();
-    string(&mut out, text.as_bytes());
-    String::from_utf8_lossy(&out).into_owned()
+    let quotable = text.len() < 1024 && !text.chars().any(char::is_control);
+    if !quotable {
+        let mut out = Vec::new();
+        literal(&mut out, text.as_bytes());
+        return String::from_utf8_lossy(&out).into_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 pub const SYSTEM_FLAGS: [(Flags, &str); 5] = [

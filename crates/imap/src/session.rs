@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use bounded_static::IntoBoundedStatic;
 use imap_codec::CommandCodec;
+use imap_codec::decode::Decoder;
 use imap_codec::fragmentizer::DecodeMessageError;
 use imap_codec::imap_types::command::{Command, CommandBody};
 use mailroom_core::store::Account;
 use mailroom_net::{Shutdown, Stream};
 
+use crate::ext::Extension;
 use crate::io::{ImapIo, Received};
 use crate::server::ImapServer;
 use crate::view::{Announce, MailboxView};
@@ -63,6 +65,8 @@ pub struct Enabled {
     pub condstore: bool,
     pub qresync: bool,
     pub utf8: bool,
+    /// IMAP4rev2 (RFC 9051): ESEARCH results, no \\Recent, UTF-8 names.
+    pub rev2: bool,
 }
 
 pub struct Session {
@@ -75,6 +79,8 @@ pub struct Session {
     pub account_slot: Option<mailroom_net::Permit<i64>>,
     pub selected: Option<MailboxView>,
     pub enabled: Enabled,
+    /// Options of the current command that imap-codec does not parse.
+    pub ext: Extension,
     bad_commands: u32,
     pub logout: bool,
 }
@@ -96,6 +102,7 @@ impl Session {
             account_slot: None,
             selected: None,
             enabled: Enabled::default(),
+            ext: Extension::None,
             bad_commands: 0,
             logout: false,
         }
@@ -171,16 +178,27 @@ impl Session {
     async fn handle_message(&mut self) {
         let decoded = {
             let io = self.io.as_ref().expect("the session has its connection");
-            match io.fragments().decode_message(&CommandCodec::default()) {
-                Ok(command) => Ok(command.into_static()),
-                Err(DecodeMessageError::MessageTooLong { .. }) => {
-                    Err("NO [TOOBIG] Command too long")
-                }
-                Err(_) => Err("BAD Syntax error in command"),
+            match crate::ext::rewrite(io.message()) {
+                Err(why) => Err(format!("BAD {why}")),
+                Ok(Some((rewritten, ext))) => match CommandCodec::default().decode(&rewritten) {
+                    Ok((_, command)) => Ok((command.into_static(), ext)),
+                    Err(_) => Err("BAD Syntax error in command".to_string()),
+                },
+                Ok(None) => match io.fragments().decode_message(&CommandCodec::default()) {
+                    Ok(command) => Ok((command.into_static(), Extension::None)),
+                    Err(DecodeMessageError::MessageTooLong { .. }) => {
+                        Err("NO [TOOBIG] Command too long".to_string())
+                    }
+                    Err(_) => Err("BAD Syntax error in command".to_string()),
+                },
             }
         };
         match decoded {
-            Ok(command) => self.execute(command).await,
+            Ok((command, ext)) => {
+                self.ext = ext;
+                self.execute(command).await;
+                self.ext = Extension::None;
+            }
             Err(answer) => {
                 self.bad_commands += 1;
                 let tag = self
@@ -357,7 +375,7 @@ impl Session {
                 mailbox,
                 uid,
             } => self.copy(&sequence_set, &mailbox, uid, true).await,
-            C::Search { criteria, uid, .. } => self.search(criteria.as_ref(), uid).await,
+            C::Search { criteria, uid, .. } => self.search(tag, criteria.as_ref(), uid).await,
             C::Sort {
                 sort_criteria,
                 search_criteria,

@@ -140,7 +140,8 @@ pub struct Alias {
     pub destinations: Vec<String>,
 }
 
-/// RFC 6154 special-use attributes of the folders every account has.
+/// RFC 6154 special-use attributes: the folders every account has, and an
+/// archive folder a user may designate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SpecialUse {
     Inbox,
@@ -148,6 +149,7 @@ pub enum SpecialUse {
     Drafts,
     Junk,
     Trash,
+    Archive,
 }
 
 impl SpecialUse {
@@ -160,6 +162,16 @@ impl SpecialUse {
         SpecialUse::Trash,
     ];
 
+    /// Every attribute we keep.
+    pub const ALL: [SpecialUse; 6] = [
+        SpecialUse::Inbox,
+        SpecialUse::Sent,
+        SpecialUse::Drafts,
+        SpecialUse::Junk,
+        SpecialUse::Trash,
+        SpecialUse::Archive,
+    ];
+
     pub fn folder_name(self) -> &'static str {
         match self {
             SpecialUse::Inbox => "INBOX",
@@ -167,6 +179,24 @@ impl SpecialUse {
             SpecialUse::Drafts => "Drafts",
             SpecialUse::Junk => "Junk",
             SpecialUse::Trash => "Trash",
+            SpecialUse::Archive => "Archive",
+        }
+    }
+
+    /// A folder every account must keep (it cannot be deleted).
+    pub fn is_required(self) -> bool {
+        self != SpecialUse::Archive
+    }
+
+    /// The RFC 6154 attribute (`\Sent`); INBOX has none.
+    pub fn attribute(self) -> Option<&'static str> {
+        match self {
+            SpecialUse::Inbox => None,
+            SpecialUse::Sent => Some("\\Sent"),
+            SpecialUse::Drafts => Some("\\Drafts"),
+            SpecialUse::Junk => Some("\\Junk"),
+            SpecialUse::Trash => Some("\\Trash"),
+            SpecialUse::Archive => Some("\\Archive"),
         }
     }
 
@@ -177,11 +207,12 @@ impl SpecialUse {
             SpecialUse::Drafts => "drafts",
             SpecialUse::Junk => "junk",
             SpecialUse::Trash => "trash",
+            SpecialUse::Archive => "archive",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::DEFAULT_FOLDERS.into_iter().find(|u| u.as_str() == s)
+        Self::ALL.into_iter().find(|u| u.as_str() == s)
     }
 }
 

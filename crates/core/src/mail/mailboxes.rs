@@ -44,7 +44,28 @@ impl Mail {
 
     /// Creates a mailbox and any missing superior levels (RFC 3501 6.3.3).
     pub async fn create_mailbox(&self, account_id: i64, name: &str) -> Result<Mailbox> {
+        self.create_special_mailbox(account_id, name, None).await
+    }
+
+    /// Creates a mailbox with a special use (RFC 6154 3), which no other
+    /// mailbox of the account may already have.
+    pub async fn create_special_mailbox(
+        &self,
+        account_id: i64,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<Mailbox> {
         check_mailbox_name(name)?;
+        if let Some(wanted) = special_use {
+            let mailboxes = self.store.mailbox_list(account_id).await?;
+            if let Some(holder) = mailboxes.iter().find(|m| m.special_use == Some(wanted)) {
+                return Err(CoreError::Conflict(format!(
+                    "{} is already the {} folder",
+                    holder.name,
+                    wanted.as_str()
+                )));
+            }
+        }
         let mut path = String::new();
         for (i, part) in name.split(DELIMITER).enumerate() {
             if i > 0 {
@@ -55,7 +76,10 @@ impl Mail {
                 self.store.mailbox_create(account_id, &path, None).await?;
             }
         }
-        let mailbox = self.store.mailbox_create(account_id, name, None).await?;
+        let mailbox = self
+            .store
+            .mailbox_create(account_id, name, special_use)
+            .await?;
         self.events
             .publish(MailboxEvent::MailboxesChanged { account_id });
         Ok(mailbox)

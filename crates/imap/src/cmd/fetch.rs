@@ -6,7 +6,7 @@ use imap_codec::imap_types::fetch::{
     Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part, Section,
 };
 use imap_codec::imap_types::sequence::SequenceSet;
-use mail_parser::{Message, PartType};
+use mail_parser::{Message, MimeHeaders, PartType};
 use mailroom_core::store::{FlagChange, FlagOp, Flags};
 
 use super::refuse;
@@ -58,6 +58,8 @@ fn supported(item: &MessageDataItemName<'_>) -> bool {
             | I::Rfc822Header
             | I::Rfc822Text
             | I::BodyExt { .. }
+            | I::Binary { .. }
+            | I::BinarySize { .. }
     )
 }
 
@@ -65,7 +67,7 @@ fn sets_seen(item: &MessageDataItemName<'_>) -> bool {
     use MessageDataItemName as I;
     matches!(
         item,
-        I::Rfc822 | I::Rfc822Text | I::BodyExt { peek: false, .. }
+        I::Rfc822 | I::Rfc822Text | I::BodyExt { peek: false, .. } | I::Binary { peek: false, .. }
     )
 }
 
@@ -157,6 +159,55 @@ fn section_bytes(raw: &[u8], msg: Option<&Message<'_>>, section: &Option<Section
         }
     };
     found.unwrap_or_default()
+}
+
+/// RFC 3516: the content of a part with its transfer encoding undone.
+/// An empty path is the whole message; a multipart or message part is
+/// returned as stored.
+fn binary_bytes(raw: &[u8], msg: Option<&Message<'_>>, path: &[u32]) -> Result<Vec<u8>, Done> {
+    if path.is_empty() {
+        return Ok(raw.to_vec());
+    }
+    let Some((_, part)) = msg.and_then(|m| mime::find_part(m, path)) else {
+        return Ok(Vec::new());
+    };
+    let body = mime::part_body(raw, part);
+    if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
+        return Ok(body.to_vec());
+    }
+    let encoding = part
+        .content_transfer_encoding()
+        .map(|e| e.trim().to_ascii_lowercase());
+    let unknown = || Done::no("Cannot decode this part's transfer encoding").code("UNKNOWN-CTE");
+    match encoding.as_deref() {
+        None | Some("7bit" | "8bit" | "binary") => Ok(body.to_vec()),
+        Some("base64") => mail_parser::decoders::base64::base64_decode(body).ok_or_else(unknown),
+        Some("quoted-printable") => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+                .ok_or_else(unknown)
+        }
+        Some(_) => Err(unknown()),
+    }
+}
+
+fn section_path_text(path: &[std::num::NonZeroU32]) -> String {
+    path.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Data with an optional `<start.length>` window applied, and the origin
+/// to echo (RFC 3501 6.4.5).
+fn window(data: &[u8], partial: &Option<(u32, std::num::NonZeroU32)>) -> (Option<u32>, Vec<u8>) {
+    match partial {
+        Some((start, length)) => {
+            let from = (*start as usize).min(data.len());
+            let to = from.saturating_add(length.get() as usize).min(data.len());
+            (Some(*start), data[from..to].to_vec())
+        }
+        None => (None, data.to_vec()),
+    }
 }
 
 impl Session {
@@ -270,13 +321,15 @@ impl Session {
                 if i > 0 {
                     out.push(b' ');
                 }
-                self.render_item(
+                if let Err(done) = self.render_item(
                     &mut out,
                     item,
                     &message,
                     content.as_deref(),
                     parsed.as_ref(),
-                );
+                ) {
+                    return done;
+                }
             }
             out.extend_from_slice(b")\r\n");
             let io = self.io();
@@ -296,7 +349,7 @@ impl Session {
         message: &crate::view::ViewMessage,
         content: Option<&[u8]>,
         parsed: Option<&Message<'_>>,
-    ) {
+    ) -> Result<(), Done> {
         use MessageDataItemName as I;
         let raw = content.unwrap_or_default();
         let mut put = |s: String| out.extend_from_slice(s.as_bytes());
@@ -350,22 +403,38 @@ impl Session {
             } => {
                 let data = section_bytes(raw, parsed, section);
                 out.extend_from_slice(format!("BODY[{}]", section_name(section)).as_bytes());
-                match partial {
-                    Some((start, length)) => {
-                        let start_at = (*start as usize).min(data.len());
-                        let end = start_at
-                            .saturating_add(length.get() as usize)
-                            .min(data.len());
-                        out.extend_from_slice(format!("<{start}> ").as_bytes());
-                        literal(out, &data[start_at..end]);
-                    }
-                    None => {
-                        out.push(b' ');
-                        literal(out, &data);
-                    }
+                let (origin, data) = window(&data, partial);
+                if let Some(origin) = origin {
+                    out.extend_from_slice(format!("<{origin}>").as_bytes());
                 }
+                out.push(b' ');
+                literal(out, &data);
             }
-            _ => {}
+            I::Binary {
+                section, partial, ..
+            } => {
+                let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
+                let data = binary_bytes(raw, parsed, &path)?;
+                let name = format!("BINARY[{}]", section_path_text(section));
+                out.extend_from_slice(name.as_bytes());
+                let (origin, data) = window(&data, partial);
+                if let Some(origin) = origin {
+                    out.extend_from_slice(format!("<{origin}>").as_bytes());
+                }
+                out.push(b' ');
+                // RFC 3516 4.3: NUL octets need a literal8.
+                if data.contains(&0) {
+                    out.push(b'~');
+                }
+                literal(out, &data);
+            }
+            I::BinarySize { section } => {
+                let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
+                let size = binary_bytes(raw, parsed, &path)?.len();
+                let name = format!("BINARY.SIZE[{}] {size}", section_path_text(section));
+                out.extend_from_slice(name.as_bytes());
+            }
         }
+        Ok(())
     }
 }

@@ -2,10 +2,12 @@
 
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
 use imap_codec::imap_types::status::StatusDataItemName;
+use mailroom_core::CoreError;
 use mailroom_core::mail::DELIMITER;
 use mailroom_core::store::{Flags, Mailbox, SpecialUse};
 
 use super::refuse;
+use crate::ext::{Extension, ListOptions};
 use crate::response::quote;
 use crate::session::{Done, Session};
 
@@ -24,13 +26,22 @@ impl Session {
         if name.eq_ignore_ascii_case("INBOX") {
             return Done::no("INBOX always exists").code("ALREADYEXISTS");
         }
+        let special_use = match std::mem::take(&mut self.ext) {
+            Extension::CreateUse(uses) => match special_use_of(&uses) {
+                Ok(u) => u,
+                Err(done) => return done,
+            },
+            _ => None,
+        };
         match self
             .server
             .mail
-            .create_mailbox(self.account_id(), &name)
+            .create_special_mailbox(self.account_id(), &name, special_use)
             .await
         {
             Ok(_) => Done::ok("CREATE completed"),
+            // RFC 6154 3: the use cannot be given to this mailbox.
+            Err(CoreError::Conflict(why)) if special_use.is_some() => Done::no(why).code("USEATTR"),
             Err(e) => refuse(e),
         }
     }
@@ -111,44 +122,94 @@ impl Session {
                 Err(done) => return done,
             },
         };
-        let raw_pattern: &[u8] = match pattern {
-            ListMailbox::Token(t) => t.as_ref(),
-            ListMailbox::String(s) => s.as_ref(),
-        };
-        let Ok(raw_pattern) = std::str::from_utf8(raw_pattern) else {
-            return Done::bad("Pattern is not UTF-8");
-        };
-        let pattern = if self.enabled.utf8 {
-            raw_pattern.to_string()
-        } else {
-            match crate::utf7::decode(raw_pattern) {
-                Some(p) => p,
-                None => return Done::bad("Pattern is not valid modified UTF-7"),
+        let options = match std::mem::take(&mut self.ext) {
+            Extension::List(options) => options,
+            _ => {
+                let raw: &[u8] = match pattern {
+                    ListMailbox::Token(t) => t.as_ref(),
+                    ListMailbox::String(s) => s.as_ref(),
+                };
+                ListOptions {
+                    select_subscribed: subscribed_only,
+                    patterns: vec![raw.to_vec()],
+                    ..ListOptions::default()
+                }
             }
         };
-        if pattern.is_empty() {
+        let mut patterns = Vec::new();
+        for raw in &options.patterns {
+            let Ok(raw) = std::str::from_utf8(raw) else {
+                return Done::bad("Pattern is not UTF-8");
+            };
+            let pattern = if self.enabled.utf8 {
+                raw.to_string()
+            } else {
+                match crate::utf7::decode(raw) {
+                    Some(p) => p,
+                    None => return Done::bad("Pattern is not valid modified UTF-7"),
+                }
+            };
+            patterns.push(pattern);
+        }
+        let status_items = match options.return_status.as_deref().map(status_items) {
+            Some(Ok(items)) => Some(items),
+            Some(Err(done)) => return done,
+            None => None,
+        };
+        if patterns.len() == 1 && patterns[0].is_empty() {
             // RFC 3501 6.3.8: the hierarchy delimiter and root.
             self.untagged(&format!("{command} (\\Noselect) \"/\" \"\""));
             return Done::ok(format!("{command} completed"));
         }
-        let full = format!("{reference}{pattern}");
+        let full: Vec<String> = patterns.iter().map(|p| format!("{reference}{p}")).collect();
         let mailboxes = match self.server.mail.mailboxes(self.account_id()).await {
             Ok(m) => m,
             Err(e) => return refuse(e),
         };
+        let selected = |m: &Mailbox| {
+            (!options.select_subscribed || m.subscribed)
+                && (!options.select_special_use
+                    || m.special_use.and_then(SpecialUse::attribute).is_some())
+        };
         for mailbox in &mailboxes {
-            if subscribed_only && !mailbox.subscribed {
+            if !full.iter().any(|p| matches_pattern(p, &mailbox.name)) {
                 continue;
             }
-            if !matches_pattern(&full, &mailbox.name) {
-                continue;
+            let mut child_info = "";
+            if !selected(mailbox) {
+                // RFC 5258 3.5: a parent of selected mailboxes, with CHILDINFO.
+                let prefix = format!("{}{DELIMITER}", mailbox.name);
+                let parent_of_match = options.recursive_match
+                    && mailboxes
+                        .iter()
+                        .any(|m| m.name.starts_with(&prefix) && selected(m));
+                if !parent_of_match {
+                    continue;
+                }
+                child_info = if options.select_subscribed {
+                    " (\"CHILDINFO\" (\"SUBSCRIBED\"))"
+                } else {
+                    " (\"CHILDINFO\" (\"SPECIAL-USE\"))"
+                };
             }
-            let attributes = attributes(mailbox, &mailboxes);
-            let line = format!(
-                "{command} ({attributes}) \"/\" {}",
-                quote(&self.wire_name(&mailbox.name))
-            );
-            self.untagged(&line);
+            let mut attributes = attributes(mailbox, &mailboxes);
+            if !subscribed_only
+                && mailbox.subscribed
+                && (options.select_subscribed || options.return_subscribed)
+            {
+                attributes.push_str(" \\Subscribed");
+            }
+            let name = quote(&self.wire_name(&mailbox.name));
+            self.untagged(&format!(
+                "{command} ({attributes}) \"/\" {name}{child_info}"
+            ));
+            if let Some(items) = &status_items {
+                // RFC 5819: the STATUS of each listed mailbox follows it.
+                match self.status_line(mailbox, items).await {
+                    Ok(line) => self.untagged(&line),
+                    Err(done) => return done,
+                }
+            }
         }
         Done::ok(format!("{command} completed"))
     }
@@ -168,9 +229,32 @@ impl Session {
             Ok(None) => return Done::no(format!("No mailbox {name}")).code("NONEXISTENT"),
             Err(e) => return refuse(e),
         };
-        let messages = match mail.messages(mailbox.id).await {
-            Ok(m) => m,
-            Err(e) => return refuse(e),
+        match self.status_line(&mailbox, items).await {
+            Ok(line) => {
+                self.untagged(&line);
+                Done::ok("STATUS completed")
+            }
+            Err(done) => done,
+        }
+    }
+
+    /// `STATUS name (MESSAGES 3 UNSEEN 1)` (RFC 3501 7.2.4).
+    async fn status_line(
+        &self,
+        mailbox: &Mailbox,
+        items: &[StatusDataItemName],
+    ) -> Result<String, Done> {
+        let messages = self
+            .server
+            .mail
+            .messages(mailbox.id)
+            .await
+            .map_err(refuse)?;
+        let count = |flag: Flags, set: bool| {
+            messages
+                .iter()
+                .filter(|m| m.flags.contains(flag) == set)
+                .count()
         };
         let mut parts = Vec::new();
         for item in items {
@@ -179,12 +263,15 @@ impl Session {
                 StatusDataItemName::Recent => "RECENT 0".to_string(),
                 StatusDataItemName::UidNext => format!("UIDNEXT {}", mailbox.uidnext),
                 StatusDataItemName::UidValidity => format!("UIDVALIDITY {}", mailbox.uidvalidity),
-                StatusDataItemName::Unseen => format!(
-                    "UNSEEN {}",
+                StatusDataItemName::Unseen => format!("UNSEEN {}", count(Flags::SEEN, false)),
+                StatusDataItemName::Deleted => format!("DELETED {}", count(Flags::DELETED, true)),
+                StatusDataItemName::DeletedStorage => format!(
+                    "DELETED-STORAGE {}",
                     messages
                         .iter()
-                        .filter(|m| !m.flags.contains(Flags::SEEN))
-                        .count()
+                        .filter(|m| m.flags.contains(Flags::DELETED))
+                        .map(|m| m.size)
+                        .sum::<u64>()
                 ),
                 StatusDataItemName::HighestModSeq => {
                     format!("HIGHESTMODSEQ {}", mailbox.highestmodseq)
@@ -192,18 +279,36 @@ impl Session {
                 StatusDataItemName::Size => {
                     format!("SIZE {}", messages.iter().map(|m| m.size).sum::<u64>())
                 }
-                _ => continue,
             };
             parts.push(part);
         }
-        let line = format!(
+        Ok(format!(
             "STATUS {} ({})",
             quote(&self.wire_name(&mailbox.name)),
             parts.join(" ")
-        );
-        self.untagged(&line);
-        Done::ok("STATUS completed")
+        ))
     }
+}
+
+/// STATUS item names given as words (LIST RETURN (STATUS (...))).
+fn status_items(names: &[String]) -> Result<Vec<StatusDataItemName>, Done> {
+    names
+        .iter()
+        .map(|name| {
+            Ok(match name.as_str() {
+                "MESSAGES" => StatusDataItemName::Messages,
+                "RECENT" => StatusDataItemName::Recent,
+                "UIDNEXT" => StatusDataItemName::UidNext,
+                "UIDVALIDITY" => StatusDataItemName::UidValidity,
+                "UNSEEN" => StatusDataItemName::Unseen,
+                "DELETED" => StatusDataItemName::Deleted,
+                "DELETED-STORAGE" => StatusDataItemName::DeletedStorage,
+                "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
+                "SIZE" => StatusDataItemName::Size,
+                other => return Err(Done::bad(format!("Unknown STATUS item {other}"))),
+            })
+        })
+        .collect()
 }
 
 /// LIST attributes: children (RFC 3348) and special use (RFC 6154).
@@ -215,14 +320,34 @@ fn attributes(mailbox: &Mailbox, all: &[Mailbox]) -> String {
     } else {
         "\\HasNoChildren"
     }];
-    match mailbox.special_use {
-        Some(SpecialUse::Sent) => attrs.push("\\Sent"),
-        Some(SpecialUse::Drafts) => attrs.push("\\Drafts"),
-        Some(SpecialUse::Junk) => attrs.push("\\Junk"),
-        Some(SpecialUse::Trash) => attrs.push("\\Trash"),
-        Some(SpecialUse::Inbox) | None => {}
+    if let Some(attribute) = mailbox.special_use.and_then(SpecialUse::attribute) {
+        attrs.push(attribute);
     }
     attrs.join(" ")
+}
+
+/// The one special use a CREATE asks for (RFC 6154 3); we keep one per
+/// mailbox and have no virtual \\All or \\Flagged folders.
+fn special_use_of(attributes: &[String]) -> Result<Option<SpecialUse>, Done> {
+    let mut wanted = None;
+    for attribute in attributes {
+        let found = SpecialUse::ALL.into_iter().find(|u| {
+            u.attribute()
+                .is_some_and(|a| a.eq_ignore_ascii_case(attribute))
+        });
+        match (found, wanted) {
+            (Some(u), None) => wanted = Some(u),
+            (Some(_), Some(_)) => {
+                return Err(Done::no("A mailbox can have only one special use").code("USEATTR"));
+            }
+            (None, _) => {
+                return Err(
+                    Done::no(format!("Special use {attribute} is not supported")).code("USEATTR"),
+                );
+            }
+        }
+    }
+    Ok(wanted)
 }
 
 /// RFC 3501 6.3.8 wildcards: `*` matches anything, `%` anything but the

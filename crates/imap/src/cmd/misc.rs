@@ -7,7 +7,15 @@ use crate::session::{Done, Session};
 impl Session {
     /// What we support in the current state (RFC 3501 6.1.1).
     pub(crate) fn capabilities(&self) -> Vec<String> {
-        let mut caps = vec!["IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE"];
+        let mut caps = vec![
+            "IMAP4rev1",
+            "IMAP4rev2",
+            "LITERAL+",
+            "SASL-IR",
+            "ID",
+            "ENABLE",
+            "IDLE",
+        ];
         if self.account.is_none() {
             if self.is_tls() {
                 caps.push("AUTH=PLAIN");
@@ -22,6 +30,11 @@ impl Session {
                 "UIDPLUS",
                 "MOVE",
                 "SPECIAL-USE",
+                "CREATE-SPECIAL-USE",
+                "LIST-EXTENDED",
+                "LIST-STATUS",
+                "ESEARCH",
+                "BINARY",
                 "CONDSTORE",
                 "QRESYNC",
                 "UTF8=ACCEPT",
@@ -59,6 +72,15 @@ impl Session {
                 CapabilityEnable::Utf8(_) if !self.enabled.utf8 => {
                     self.enabled.utf8 = true;
                     turned_on.push("UTF8=ACCEPT");
+                }
+                CapabilityEnable::Other(_)
+                    if capability.to_string().eq_ignore_ascii_case("IMAP4rev2")
+                        && !self.enabled.rev2 =>
+                {
+                    // RFC 9051: mailbox names travel as UTF-8 from now on.
+                    self.enabled.rev2 = true;
+                    self.enabled.utf8 = true;
+                    turned_on.push("IMAP4rev2");
                 }
                 CapabilityEnable::Other(_)
                     if capability.to_string().eq_ignore_ascii_case("QRESYNC")

@@ -9,9 +9,11 @@ use mail_parser::{Message, PartType};
 use mailroom_core::store::Flags;
 
 use super::refuse;
+use crate::ext::Extension;
 use crate::mime;
+use crate::response::quote;
 use crate::session::{Done, Session};
-use crate::view::{MailboxView, ViewMessage};
+use crate::view::{MailboxView, ViewMessage, uid_set};
 
 /// A search key with its sets already resolved to sequence numbers.
 enum Criterion {
@@ -245,29 +247,101 @@ impl Session {
             .collect()
     }
 
-    pub(crate) async fn search(&mut self, keys: &[SearchKey<'_>], uid: bool) -> Done {
+    pub(crate) async fn search(&mut self, tag: &str, keys: &[SearchKey<'_>], uid: bool) -> Done {
         let seqs = match self.matching(keys).await {
             Ok(s) => s,
             Err(done) => return done,
         };
-        let found = self.numbers(&seqs, uid);
-        let mut line = if found.is_empty() {
-            "SEARCH".to_string()
-        } else {
-            format!("SEARCH {}", found.join(" "))
-        };
         // RFC 7162 3.1.5: a MODSEQ search reports the highest MODSEQ found.
-        if uses_modseq(keys) && !found.is_empty() {
-            let highest = self.selected.as_ref().map_or(0, |v| {
+        let highest_modseq = if uses_modseq(keys) && !seqs.is_empty() {
+            self.enabled.condstore = true;
+            self.selected.as_ref().map(|v| {
                 seqs.iter()
                     .map(|&s| v.messages[s - 1].modseq)
                     .max()
                     .unwrap_or(0)
-            });
-            line.push_str(&format!(" (MODSEQ {highest})"));
-            self.enabled.condstore = true;
-        }
+            })
+        } else {
+            None
+        };
+        let returns = match std::mem::take(&mut self.ext) {
+            Extension::SearchReturn(returns) => Some(returns),
+            // RFC 9051 7.3.4: IMAP4rev2 answers with ESEARCH only.
+            _ if self.enabled.rev2 => Some(vec!["ALL".to_string()]),
+            _ => None,
+        };
+        let found: Vec<u32> = self
+            .numbers(&seqs, uid)
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let line = match returns {
+            Some(returns) => esearch(tag, uid, &found, &returns, highest_modseq),
+            None => {
+                let mut line = "SEARCH".to_string();
+                for n in &found {
+                    line.push_str(&format!(" {n}"));
+                }
+                if let Some(modseq) = highest_modseq {
+                    line.push_str(&format!(" (MODSEQ {modseq})"));
+                }
+                line
+            }
+        };
         self.untagged(&line);
         Done::ok("SEARCH completed")
+    }
+}
+
+/// RFC 4731 3.1: `ESEARCH (TAG "a") UID MIN 2 MAX 9 COUNT 3 ALL 2,5,9`;
+/// MIN, MAX and ALL are left out when nothing matched.
+fn esearch(tag: &str, uid: bool, found: &[u32], returns: &[String], modseq: Option<u64>) -> String {
+    let mut line = format!("ESEARCH (TAG {})", quote(tag));
+    if uid {
+        line.push_str(" UID");
+    }
+    for option in returns {
+        match option.as_str() {
+            "MIN" => {
+                if let Some(min) = found.iter().min() {
+                    line.push_str(&format!(" MIN {min}"));
+                }
+            }
+            "MAX" => {
+                if let Some(max) = found.iter().max() {
+                    line.push_str(&format!(" MAX {max}"));
+                }
+            }
+            "COUNT" => line.push_str(&format!(" COUNT {}", found.len())),
+            "ALL" if !found.is_empty() => {
+                line.push_str(&format!(" ALL {}", uid_set(found)));
+            }
+            _ => {}
+        }
+    }
+    if let Some(modseq) = modseq {
+        line.push_str(&format!(" MODSEQ {modseq}"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn esearch_lines() {
+        let all = [
+            "MIN".to_string(),
+            "MAX".into(),
+            "COUNT".into(),
+            "ALL".into(),
+        ];
+        assert_eq!(
+            super::esearch("a1", true, &[4, 2, 3, 9], &all, None),
+            "ESEARCH (TAG \"a1\") UID MIN 2 MAX 9 COUNT 4 ALL 2:4,9"
+        );
+        assert_eq!(
+            super::esearch("a2", false, &[], &all, Some(7)),
+            "ESEARCH (TAG \"a2\") COUNT 0 MODSEQ 7"
+        );
     }
 }

@@ -82,13 +82,19 @@ impl Session {
         let permanent = format!("{} \\*)", permanent.trim_end_matches(')'));
         self.untagged(&format!("OK [PERMANENTFLAGS {permanent}] Flags permitted"));
         self.untagged(&format!("{} EXISTS", view.exists()));
-        self.untagged("0 RECENT");
-        if let Some(seq) = view
-            .messages
-            .iter()
-            .position(|m| !m.flags.contains(Flags::SEEN))
-        {
-            self.untagged(&format!("OK [UNSEEN {}] First unseen", seq + 1));
+        if self.enabled.rev2 {
+            // RFC 9051 6.3.2: no RECENT or UNSEEN; the name as LIST gives it.
+            let name = crate::response::quote(&self.wire_name(&view.mailbox.name));
+            self.untagged(&format!("LIST () \"/\" {name}"));
+        } else {
+            self.untagged("0 RECENT");
+            if let Some(seq) = view
+                .messages
+                .iter()
+                .position(|m| !m.flags.contains(Flags::SEEN))
+            {
+                self.untagged(&format!("OK [UNSEEN {}] First unseen", seq + 1));
+            }
         }
         self.untagged(&format!(
             "OK [UIDVALIDITY {}] UIDs valid",

@@ -7,8 +7,8 @@ use crate::bob;
 
 /// Python prelude: `connect()` gives a logged-in imaplib client over imaps,
 /// `deliver(to, subject, body)` sends through the SMTP listener.
-const PRELUDE: &str = r#"
-import imaplib, os, smtplib, socket, ssl, sys, time
+pub const PRELUDE: &str = r#"
+import imaplib, os, re, smtplib, socket, ssl, sys, time
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE
@@ -22,13 +22,30 @@ def connect(user="bob@example.test", password=os.environ["PW"]):
 def deliver(to, subject, body="hello\r\n", sender="alice@sender.test"):
     with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
         s.sendmail(sender, [to], f"From: Alice <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@sender.test>\r\n\r\n{body}")
+def cmd(m, text):
+    """Sends one raw command; returns every response line up to its
+    tagged answer, literals inlined."""
+    tag = m._new_tag().decode()
+    m.send(f"{tag} {text}\r\n".encode())
+    lines, current = [], b""
+    while True:
+        line = m._get_line()
+        current += line
+        size = re.search(rb"~?\{(\d+)\}$", line)
+        if size:
+            current += b"\r\n" + m.read(int(size.group(1)))
+            continue
+        lines.append(current)
+        if current.startswith(tag.encode() + b" "):
+            return [l.decode("utf-8", "replace") for l in lines]
+        current = b""
 def check(cond, *what):
     if not cond:
         print("FAILED:", *what)
         sys.exit(1)
 "#;
 
-fn run(server: &Server, script: &str) -> String {
+pub fn run(server: &Server, script: &str) -> String {
     crate::run_python(server, PRELUDE, script)
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod crash;
 mod imap;
+mod imap_ext;
 mod mbsync;
 mod pop3;
 mod serve;

@@ -73,7 +73,7 @@ pub(crate) fn rename(
 /// mailbox row, and stop counting against the quota.
 pub(crate) fn delete(conn: &Connection, account_id: i64, name: &str, now: i64) -> Result<()> {
     let mailbox = live_mailbox(conn, account_id, name)?;
-    if let Some(use_) = mailbox.special_use {
+    if let Some(use_) = mailbox.special_use.filter(|u| u.is_required()) {
         return Err(StoreError::Conflict(format!(
             "{} is a special folder ({}) and cannot be deleted",
             mailbox.name,

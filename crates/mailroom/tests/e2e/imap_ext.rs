@@ -1,0 +1,150 @@
+//! IMAP extensions whose syntax goes beyond RFC 3501: LIST-EXTENDED with
+//! LIST-STATUS, CREATE-SPECIAL-USE, ESEARCH, BINARY and IMAP4rev2.
+
+use crate::bob;
+use crate::imap::run;
+
+#[test]
+fn create_special_use_and_extended_list() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+m = connect()
+caps = cmd(m, "CAPABILITY")[0]
+for cap in ["IMAP4rev2", "LIST-EXTENDED", "LIST-STATUS", "CREATE-SPECIAL-USE", "ESEARCH", "BINARY"]:
+    check(cap in caps.split(), cap, caps)
+
+# CREATE-SPECIAL-USE (RFC 6154 3)
+r = cmd(m, 'CREATE "Old mail" (USE (\\Archive))')
+check(r[-1].split()[1] == "OK", r)
+r = cmd(m, 'LIST "" "Old mail"')
+check('\\Archive' in r[0], r)
+r = cmd(m, 'CREATE Second (USE (\\Archive))')
+check("NO [USEATTR]" in r[-1], r)
+r = cmd(m, 'CREATE Everything (USE (\\All))')
+check("NO [USEATTR]" in r[-1], r)
+r = cmd(m, 'CREATE Odd (COLOR red)')
+check(" BAD " in r[-1], r)
+r = cmd(m, 'LIST "" Everything')
+check(len(r) == 1, "a refused CREATE creates nothing", r)
+
+# Selection options (RFC 5258): SUBSCRIBED with RECURSIVEMATCH, SPECIAL-USE.
+check(m.create("Work/2026")[0] == "OK")
+check(m.unsubscribe("Work")[0] == "OK" and m.unsubscribe("Junk")[0] == "OK")
+r = cmd(m, 'LIST (SUBSCRIBED) "" "*"')
+names = [l.split(' "/" ')[-1].strip('"') for l in r[:-1]]
+check("Junk" not in names and "Work" not in names and "Work/2026" in names and "INBOX" in names, r)
+check(all("\\Subscribed" in l for l in r[:-1]), r)
+r = cmd(m, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"')
+work = [l for l in r if l.endswith('"Work" ("CHILDINFO" ("SUBSCRIBED"))')]
+check(len(work) == 1 and "\\Subscribed" not in work[0], r)
+r = cmd(m, 'LIST (SPECIAL-USE) "" "*"')
+listed = sorted(l.split(' "/" ')[-1].strip('"') for l in r[:-1])
+check(listed == ["Drafts", "Junk", "Old mail", "Sent", "Trash"], listed)
+r = cmd(m, 'LIST (RECURSIVEMATCH) "" "*"')
+check(" BAD " in r[-1], r)
+
+# Several patterns and RETURN (SUBSCRIBED STATUS (...)) (RFC 5819).
+deliver("bob@example.test", "one")
+deliver("bob@example.test", "two")
+r = cmd(m, 'LIST "" (INBOX "Junk") RETURN (SUBSCRIBED STATUS (MESSAGES UNSEEN UIDNEXT))')
+check(len(r) == 5, r)
+check(r[0].startswith("* LIST (") and r[0].endswith('"INBOX"') and "\\Subscribed" in r[0], r)
+check(r[1] == '* STATUS "INBOX" (MESSAGES 2 UNSEEN 2 UIDNEXT 3)', r)
+check(r[2].endswith('"Junk"') and "\\Subscribed" not in r[2], r)
+check(r[3] == '* STATUS "Junk" (MESSAGES 0 UNSEEN 0 UIDNEXT 1)', r)
+r = cmd(m, 'STATUS INBOX (DELETED SIZE)')
+check(re.match(r'\* STATUS "INBOX" \(DELETED 0 SIZE \d+\)', r[0]), r)
+"#,
+    );
+}
+
+#[test]
+fn esearch_returns_min_max_count_and_all() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+for i in range(1, 6):
+    deliver("bob@example.test", f"note {i}", body=("urgent\r\n" if i % 2 else "calm\r\n"))
+m = connect()
+m.select("INBOX")
+m.store("2", "+FLAGS", "\\Seen")
+r = cmd(m, "SEARCH RETURN (MIN MAX COUNT) BODY urgent")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) MIN 1 MAX 5 COUNT 3$', r[0]), r)
+r = cmd(m, "UID SEARCH RETURN () UNSEEN")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID ALL 1,3:5$', r[0]), r)
+r = cmd(m, "SEARCH RETURN (COUNT ALL) SUBJECT nothing-like-this")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) COUNT 0$', r[0]), r)
+r = cmd(m, "SEARCH RETURN (SAVE) ALL")
+check(" BAD " in r[-1], r)
+r = cmd(m, "SEARCH UNSEEN")
+check(r[0] == "* SEARCH 1 3 4 5", "plain SEARCH keeps its RFC 3501 answer", r)
+"#,
+    );
+}
+
+#[test]
+fn binary_fetch_undoes_transfer_encodings() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+import base64
+blob = bytes(range(256)) * 3
+message = (
+    b"From: a@sender.test\r\nTo: bob@example.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+    b"--XX\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    b"Gr=FC=DFe, caf=E9\r\n"
+    b"--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + base64.encodebytes(blob).replace(b"\n", b"\r\n") +
+    b"--XX\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-martian\r\n\r\nzorp\r\n"
+    b"--XX--\r\n"
+)
+m = connect()
+check(m.append("INBOX", None, None, message)[0] == "OK")
+m.select("INBOX")
+r = cmd(m, "FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])")
+check(f"BINARY.SIZE[2] {len(blob)}" in r[0], r[0][:80])
+typ, data = m.fetch("1", "(BINARY.PEEK[2])")
+check(data[0][0].endswith(b"BINARY[2] ~{768}") and data[0][1] == blob, data[0][0])
+typ, data = m.fetch("1", "(BINARY.PEEK[1] BINARY.PEEK[2]<0.4>)")
+check(data[0][1] == "Grüße, café".encode("latin-1"), data)
+check(data[1][0].endswith(b"BINARY[2]<0> ~{4}") and data[1][1] == bytes([0, 1, 2, 3]), data)
+r = cmd(m, "FETCH 1 (BINARY.PEEK[3])")
+check("NO [UNKNOWN-CTE]" in r[-1], r)
+typ, data = m.fetch("1", "(FLAGS)")
+check(b"\\Seen" not in data[0], "PEEK leaves \\Seen alone", data)
+typ, data = m.fetch("1", "(BINARY[1])")
+typ, data = m.fetch("1", "(FLAGS)")
+check(b"\\Seen" in data[0], "BINARY sets \\Seen", data)
+"#,
+    );
+}
+
+#[test]
+fn imap4rev2_clients_get_rev2_answers() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+deliver("bob@example.test", "rev2")
+m = connect()
+check(m.create("&AMQ-rger")[0] == "OK")
+r = cmd(m, "ENABLE IMAP4rev2")
+check(r[0] == "* ENABLED IMAP4rev2", r)
+r = cmd(m, "SELECT INBOX")
+check(not any("RECENT" in l for l in r), r)
+check('* LIST () "/" "INBOX"' in r, r)
+check("* 1 EXISTS" in r and r[-1].split()[1] == "OK", r)
+r = cmd(m, "SEARCH ALL")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) ALL 1$', r[0]), r)
+r = cmd(m, 'LIST "" "*"')
+check(any(l.endswith('"Ärger"') for l in r), "names are UTF-8 under IMAP4rev2", r)
+r = cmd(m, "FETCH 1 (FLAGS)")
+check("\\Recent" not in r[0], r)
+"#,
+    );
+}
