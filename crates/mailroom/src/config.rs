@@ -20,6 +20,32 @@ pub struct Config {
     pub listen: Vec<(Service, Vec<SocketAddr>)>,
     pub tls: Option<TlsConfig>,
     pub smtp: SmtpConfig,
+    pub imap: ImapConfig,
+}
+
+/// `[imap]`: limits of the IMAP listeners.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapConfig {
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Sessions one account may have open at once (all its devices).
+    pub max_connections_per_account: usize,
+    /// Logged-in sessions; RFC 3501 5.4 asks for at least 30 minutes.
+    pub idle_timeout_secs: u64,
+    pub login_timeout_secs: u64,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_000,
+            max_connections_per_ip: 100,
+            max_connections_per_account: 50,
+            idle_timeout_secs: 30 * 60,
+            login_timeout_secs: 60,
+        }
+    }
 }
 
 /// `[smtp]`: limits of the SMTP listeners.
@@ -72,6 +98,7 @@ struct File {
     listen: Option<ListenFile>,
     tls: Option<TlsFile>,
     smtp: Option<Spanned<SmtpConfig>>,
+    imap: Option<Spanned<ImapConfig>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -138,6 +165,7 @@ impl Config {
                 .collect(),
             tls: None,
             smtp: SmtpConfig::default(),
+            imap: ImapConfig::default(),
         }
     }
 
@@ -220,6 +248,28 @@ impl Config {
                 ));
             }
             config.smtp = smtp;
+        }
+        if let Some(imap) = file.imap {
+            let span = imap.span();
+            let imap = imap.into_inner();
+            if imap.max_connections == 0
+                || imap.max_connections_per_ip == 0
+                || imap.max_connections_per_account == 0
+            {
+                return Err(fail(
+                    span,
+                    "imap",
+                    "connection limits must be at least 1".into(),
+                ));
+            }
+            if imap.idle_timeout_secs < 30 * 60 {
+                return Err(fail(
+                    span,
+                    "imap.idle_timeout_secs",
+                    "must be at least 1800 (RFC 3501 5.4: 30 minutes)".into(),
+                ));
+            }
+            config.imap = imap;
         }
         config.tls = file.tls.map(|t| TlsConfig {
             cert: t.cert,
@@ -326,6 +376,16 @@ key = "/etc/mailroom/key.pem"
                 "[listen]\nimap = [\"1.2.3.4:99999\"]\n",
                 "test.toml:2:9",
                 "listen.imap",
+            ),
+            (
+                "[imap]\nidle_timeout_secs = 60\n",
+                "test.toml:1:1",
+                "imap.idle_timeout_secs: must be at least 1800",
+            ),
+            (
+                "[imap]\nmax_connections_per_account = 0\n",
+                "test.toml:1:1",
+                "imap: connection limits must be at least 1",
             ),
         ];
         for (text, at, what) in cases {

@@ -29,6 +29,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const LISTENERS_FILE: &str = "listeners.json";
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    crate::limits::raise_open_files();
     let store = SqliteStore::open(&config.data_dir, Arc::new(SystemClock)).with_context(|| {
         format!(
             "cannot open the data directory {}",
@@ -68,7 +69,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let imap: Arc<dyn ConnectionHandler> = Arc::new(ImapServer::new(
         directory.clone(),
         mail.clone(),
-        ImapSettings::new(&config.hostname),
+        imap_settings(config),
         tls.clone(),
     ));
     let pop3: Arc<dyn ConnectionHandler> = Arc::new(Pop3Server::new(
@@ -105,6 +106,17 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(config.data_dir.join(LISTENERS_FILE));
     tracing::info!("stopped");
     Ok(())
+}
+
+fn imap_settings(config: &Config) -> ImapSettings {
+    let c = &config.imap;
+    let mut settings = ImapSettings::new(&config.hostname);
+    settings.max_connections = c.max_connections;
+    settings.max_connections_per_ip = c.max_connections_per_ip;
+    settings.max_connections_per_account = c.max_connections_per_account;
+    settings.idle_timeout = Duration::from_secs(c.idle_timeout_secs);
+    settings.login_timeout = Duration::from_secs(c.login_timeout_secs);
+    settings
 }
 
 fn smtp_settings(config: &Config) -> anyhow::Result<SmtpSettings> {

@@ -1,0 +1,27 @@
+//! Process limits a mail server needs: every connection is a descriptor.
+
+/// Raises the soft open-files limit to the hard limit, so thousands of
+/// idle IMAP clients do not run out of descriptors at the default 1024.
+pub fn raise_open_files() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let before = limit.rlim_cur;
+            limit.rlim_cur = limit.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                tracing::debug!(
+                    before,
+                    after = limit.rlim_cur,
+                    "raised the open files limit"
+                );
+            }
+        }
+    }
+}
