@@ -243,19 +243,14 @@ impl Session {
     /// Announces what changed in the selected mailbox.
     pub async fn sync_selected(&mut self, expunges: bool) {
         let announce = self.announce(expunges);
-        let mail = self.server.mail.clone();
         let Some(view) = self.selected.as_mut() else {
             return;
         };
-        match view.sync(&mail, announce).await {
-            Ok(lines) => {
-                for line in lines {
-                    let io = self.io.as_mut().expect("the session has its connection");
-                    io.write_str(&line);
-                    io.write_str("\r\n");
-                }
-            }
-            Err(error) => tracing::warn!(%error, "could not refresh the selected mailbox"),
+        let lines = view.sync(announce);
+        let io = self.io.as_mut().expect("the session has its connection");
+        for line in lines {
+            io.write_str(&line);
+            io.write_str("\r\n");
         }
     }
 

@@ -4,46 +4,33 @@
 //! on the change bus and are announced at the moments RFC 3501 7 allows.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+use imbl::Vector;
 use mailroom_core::Mail;
-use mailroom_core::mail::MailboxEvent;
-use mailroom_core::store::{Flags, Mailbox, MessageMeta};
-use tokio::sync::broadcast::{self, error::TryRecvError};
+use mailroom_core::mail::{MailboxEvent, MessageState, SharedMailbox, partition_point};
+use mailroom_core::store::{Flags, Mailbox};
+use tokio::sync::watch;
 
 use crate::response::flag_list;
 
-#[derive(Debug, Clone)]
-pub struct ViewMessage {
-    pub uid: u32,
-    pub modseq: u64,
-    pub flags: Flags,
-    pub keywords: Vec<String>,
-    pub size: u64,
-    pub internal_date: i64,
-}
-
-impl From<MessageMeta> for ViewMessage {
-    fn from(m: MessageMeta) -> Self {
-        Self {
-            uid: m.uid,
-            modseq: m.modseq,
-            flags: m.flags,
-            keywords: m.keywords,
-            size: m.size,
-            internal_date: m.internal_date,
-        }
-    }
-}
+/// One message as the session numbers it.
+pub type ViewMessage = MessageState;
 
 pub struct MailboxView {
     pub mailbox: Mailbox,
     pub read_only: bool,
-    /// In UID order; the sequence number is the index plus one.
-    pub messages: Vec<ViewMessage>,
+    /// In UID order; the sequence number is the index plus one. Shares its
+    /// structure with the mailbox's in-memory state until either changes.
+    pub messages: Vector<ViewMessage>,
     pub uidnext: u32,
     pub highestmodseq: u64,
-    events: broadcast::Receiver<MailboxEvent>,
+    shared: Arc<SharedMailbox>,
+    /// Wakes IDLE when this mailbox changes (and only this one).
+    watch: watch::Receiver<u64>,
+    /// The shared state's version this view has absorbed.
+    version: u64,
     /// Expunged in storage, not yet announced (still numbered here).
     expunged: BTreeSet<u32>,
     /// Flags changed by others, not yet announced.
@@ -71,29 +58,19 @@ impl MailboxView {
         mailbox: Mailbox,
         read_only: bool,
     ) -> mailroom_core::Result<Self> {
-        // Subscribe first so nothing that happens while loading is missed.
-        let events = mail.events().subscribe();
-        let messages: Vec<ViewMessage> = mail
-            .messages(mailbox.id)
-            .await?
-            .into_iter()
-            .map(ViewMessage::from)
-            .collect();
-        // Re-read the counters after the list so they cover it.
-        let fresh = mail
-            .mailbox(mailbox.account_id, &mailbox.name)
-            .await?
-            .unwrap_or(mailbox);
-        let uidnext = messages
-            .last()
-            .map_or(fresh.uidnext, |m| fresh.uidnext.max(m.uid + 1));
+        let shared = mail.open_mailbox(&mailbox).await?;
+        let mut watch = shared.watch();
+        watch.mark_unchanged();
+        let snapshot = shared.snapshot();
         Ok(Self {
-            highestmodseq: fresh.highestmodseq,
-            uidnext,
-            mailbox: fresh,
+            highestmodseq: snapshot.highestmodseq,
+            uidnext: snapshot.uidnext,
+            mailbox,
             read_only,
-            messages,
-            events,
+            messages: snapshot.messages,
+            shared,
+            watch,
+            version: snapshot.version,
             expunged: BTreeSet::new(),
             changed: BTreeSet::new(),
             appended: false,
@@ -107,10 +84,8 @@ impl MailboxView {
     }
 
     pub fn seq_of(&self, uid: u32) -> Option<usize> {
-        self.messages
-            .binary_search_by_key(&uid, |m| m.uid)
-            .ok()
-            .map(|i| i + 1)
+        let at = partition_point(&self.messages, |m| m.uid < uid);
+        (self.messages.get(at)?.uid == uid).then_some(at + 1)
     }
 
     pub fn is_expunged(&self, uid: u32) -> bool {
@@ -139,8 +114,8 @@ impl MailboxView {
                 Sequence::Range(x, y) => (value(x).min(value(y)), value(x).max(value(y))),
             };
             if uid {
-                let start = self.messages.partition_point(|m| m.uid < a);
-                let end = self.messages.partition_point(|m| m.uid <= b);
+                let start = partition_point(&self.messages, |m| m.uid < a);
+                let end = partition_point(&self.messages, |m| m.uid <= b);
                 picked.extend((start..end).map(|i| i + 1));
             } else {
                 let (a, b) = (a as usize, (b as usize).min(count));
@@ -164,41 +139,32 @@ impl MailboxView {
         self.highestmodseq = self.highestmodseq.max(modseq);
     }
 
-    /// Takes what the change bus has brought for this mailbox.
+    /// Takes the changes of this mailbox this view has not absorbed yet.
     fn drain_events(&mut self) {
-        loop {
-            match self.events.try_recv() {
-                Ok(event) if event.mailbox_id() == Some(self.mailbox.id) => self.absorb(event),
-                Ok(_) => {}
-                Err(TryRecvError::Lagged(_)) => self.lagged = true,
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        match self.shared.changes_since(self.version) {
+            Some((events, version)) => {
+                self.version = version;
+                for event in events {
+                    self.absorb(event);
+                }
             }
+            None => self.lagged = true,
         }
     }
 
-    /// Waits until something may have changed (for IDLE).
+    /// Waits until the mailbox changes (for IDLE); the change is recorded
+    /// now and announced by the next sync.
     pub async fn changed(&mut self) {
-        loop {
-            match self.events.recv().await {
-                Ok(event) if event.mailbox_id() == Some(self.mailbox.id) => {
-                    // Recorded now, announced by the next sync.
-                    self.absorb(event);
-                    return;
-                }
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.lagged = true;
-                    return;
-                }
-                Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
-            }
+        if self.watch.changed().await.is_err() {
+            std::future::pending::<()>().await;
         }
+        self.drain_events();
     }
 
     fn absorb(&mut self, event: MailboxEvent) {
         match event {
-            MailboxEvent::Appended { uid, .. } => {
-                if uid >= self.uidnext {
+            MailboxEvent::Appended { message, .. } => {
+                if message.uid >= self.uidnext {
                     self.appended = true;
                 }
             }
@@ -231,27 +197,20 @@ impl MailboxView {
 
     /// Brings the view up to date and returns the untagged responses that
     /// tell the client (EXPUNGE/VANISHED, FETCH, EXISTS).
-    pub async fn sync(
-        &mut self,
-        mail: &Mail,
-        announce: Announce,
-    ) -> mailroom_core::Result<Vec<String>> {
+    pub fn sync(&mut self, announce: Announce) -> Vec<String> {
         self.drain_events();
         if self.lagged {
-            self.reload(mail).await?;
+            self.reload();
         }
         let before = self.messages.len();
         let mut lines = Vec::new();
         if self.appended {
             self.appended = false;
-            let fresh = mail
-                .messages_from_uid(self.mailbox.id, self.uidnext)
-                .await?;
-            for m in fresh {
+            for m in self.shared.messages_from(self.uidnext) {
                 if m.uid >= self.uidnext {
                     self.uidnext = m.uid + 1;
                     self.highestmodseq = self.highestmodseq.max(m.modseq);
-                    self.messages.push(m.into());
+                    self.messages.push_back(m);
                 }
             }
         }
@@ -294,38 +253,33 @@ impl MailboxView {
         {
             lines.push(format!("* {} EXISTS", self.messages.len()));
         }
-        Ok(lines)
+        lines
     }
 
-    /// After falling behind the bus: compare with the store.
-    async fn reload(&mut self, mail: &Mail) -> mailroom_core::Result<()> {
+    /// After falling behind the change log: compare with the shared state.
+    fn reload(&mut self) {
         self.lagged = false;
-        let fresh: Vec<ViewMessage> = mail
-            .messages(self.mailbox.id)
-            .await?
-            .into_iter()
-            .map(ViewMessage::from)
-            .collect();
+        let fresh = self.shared.snapshot();
+        self.version = fresh.version;
         for m in &self.messages {
-            match fresh.binary_search_by_key(&m.uid, |f| f.uid) {
-                Err(_) => {
+            let at = partition_point(&fresh.messages, |f| f.uid < m.uid);
+            match fresh.messages.get(at).filter(|f| f.uid == m.uid) {
+                None => {
                     self.expunged.insert(m.uid);
                 }
-                Ok(i) => {
-                    if fresh[i].modseq > m.modseq {
-                        self.changed.insert(m.uid);
-                    }
+                Some(f) if f.modseq > m.modseq => {
+                    self.changed.insert(m.uid);
                 }
+                Some(_) => {}
             }
         }
-        for f in &fresh {
+        for f in &fresh.messages {
             if let Some(seq) = self.seq_of(f.uid) {
-                self.messages[seq - 1] = f.clone();
+                self.messages.set(seq - 1, f.clone());
             }
-            self.highestmodseq = self.highestmodseq.max(f.modseq);
         }
+        self.highestmodseq = self.highestmodseq.max(fresh.highestmodseq);
         self.appended = true;
-        Ok(())
     }
 }
 

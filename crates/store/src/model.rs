@@ -275,12 +275,19 @@ pub struct Delivery {
 }
 
 /// Where one copy of a delivered message landed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivered {
     pub account_id: i64,
     pub mailbox_id: i64,
     pub uid: u32,
     pub modseq: u64,
+    /// What the new message looks like, so in-memory mailbox state can
+    /// take it without reading it back.
+    pub flags: Flags,
+    pub keywords: Vec<String>,
+    pub internal_date: i64,
+    pub size: u64,
+    pub blob: BlobId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

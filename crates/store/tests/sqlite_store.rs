@@ -142,7 +142,7 @@ async fn group_commit_keeps_every_acknowledged_write_of_64_concurrent_writers() 
                     .deliver(to_inbox(account, body.as_bytes()))
                     .await
                     .unwrap();
-                acknowledged.push((d[0], body));
+                acknowledged.push((d[0].clone(), body));
             }
             acknowledged
         }));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mailroom_store::{Account, Delivery, DeliveryTarget, Flags, Folder, SpecialUse};
 
 use super::resolve::over_quota;
-use super::{Mail, MailboxEvent, Resolved};
+use super::{Mail, MailboxEvent, MessageState, Resolved};
 use crate::Result;
 
 /// Where a message came from, for its trace headers (RFC 5321 4.4).
@@ -89,12 +89,11 @@ impl Mail {
                 targets,
             })
             .await?;
-        for d in delivered {
+        for d in &delivered {
             self.events.publish(MailboxEvent::Appended {
                 account_id: d.account_id,
                 mailbox_id: d.mailbox_id,
-                uid: d.uid,
-                modseq: d.modseq,
+                message: MessageState::from(d),
             });
         }
         Ok(Ok(count))

@@ -2,8 +2,12 @@
 //! webmail refresh and spam training. In one process it is a broadcast
 //! channel; across nodes the PostgreSQL back-end will feed it.
 
+use std::sync::Arc;
+
 use mailroom_store::FlagUpdate;
 use tokio::sync::broadcast;
+
+use super::state::{MailboxStates, MessageState};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailboxEvent {
@@ -11,8 +15,7 @@ pub enum MailboxEvent {
     Appended {
         account_id: i64,
         mailbox_id: i64,
-        uid: u32,
-        modseq: u64,
+        message: MessageState,
     },
     /// A message's flags or keywords changed.
     FlagsChanged {
@@ -54,6 +57,8 @@ impl MailboxEvent {
 #[derive(Clone)]
 pub struct ChangeBus {
     sender: broadcast::Sender<MailboxEvent>,
+    /// Mailboxes held in memory, updated before anyone hears of a change.
+    states: Arc<MailboxStates>,
 }
 
 /// Events a slow listener may fall behind by before it must resynchronise.
@@ -63,14 +68,20 @@ impl Default for ChangeBus {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(CAPACITY).0,
+            states: Arc::default(),
         }
     }
 }
 
 impl ChangeBus {
     pub fn publish(&self, event: MailboxEvent) {
+        self.states.apply(&event);
         // No listener is fine: nobody is watching that mailbox.
         let _ = self.sender.send(event);
+    }
+
+    pub(crate) fn states(&self) -> &MailboxStates {
+        &self.states
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<MailboxEvent> {

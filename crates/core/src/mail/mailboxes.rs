@@ -9,7 +9,7 @@ use mailroom_store::{
     SpecialUse,
 };
 
-use super::{Mail, MailboxEvent};
+use super::{Mail, MailboxEvent, MessageState, SharedMailbox, Snapshot};
 use crate::{CoreError, Result};
 
 /// Separates levels of mailbox names: `Work/2026`.
@@ -40,6 +40,38 @@ impl Mail {
 
     pub async fn mailbox(&self, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
         Ok(self.store.mailbox_get(account_id, name).await?)
+    }
+
+    /// The in-memory state of a mailbox, shared by every session that has
+    /// it open; read from the store only when no one holds it yet.
+    pub async fn open_mailbox(&self, mailbox: &Mailbox) -> Result<Arc<SharedMailbox>> {
+        let store = self.store.clone();
+        let mailbox = mailbox.clone();
+        self.events
+            .states()
+            .open(mailbox.id, || async move {
+                let messages: imbl::Vector<MessageState> = store
+                    .messages_from_uid(mailbox.id, 1)
+                    .await?
+                    .into_iter()
+                    .map(MessageState::from)
+                    .collect();
+                // Counters read after the list, so they cover it.
+                let fresh = store
+                    .mailbox_get(mailbox.account_id, &mailbox.name)
+                    .await?
+                    .filter(|m| m.id == mailbox.id)
+                    .unwrap_or(mailbox);
+                let last_uid = messages.last().map_or(0, |m| m.uid);
+                let top_modseq = messages.iter().map(|m| m.modseq).max().unwrap_or(0);
+                Ok::<_, CoreError>(Snapshot {
+                    uidnext: fresh.uidnext.max(last_uid + 1),
+                    highestmodseq: fresh.highestmodseq.max(top_modseq),
+                    messages,
+                    version: 0,
+                })
+            })
+            .await
     }
 
     /// Creates a mailbox and any missing superior levels (RFC 3501 6.3.3).
@@ -178,8 +210,7 @@ impl Mail {
         self.events.publish(MailboxEvent::Appended {
             account_id: account.id,
             mailbox_id: mailbox.id,
-            uid: delivered.uid,
-            modseq: delivered.modseq,
+            message: MessageState::from(&delivered),
         });
         Ok(delivered)
     }
@@ -237,8 +268,7 @@ impl Mail {
             self.events.publish(MailboxEvent::Appended {
                 account_id: d.account_id,
                 mailbox_id: d.mailbox_id,
-                uid: d.uid,
-                modseq: d.modseq,
+                message: MessageState::from(d),
             });
         }
         if let Some(spam) = junk_feedback(from, to)

@@ -10,6 +10,7 @@ mod deliver;
 mod events;
 mod mailboxes;
 mod resolve;
+mod state;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub use deliver::{DeliveryRefusal, InboundMessage, Trace};
 pub use events::{ChangeBus, MailboxEvent};
 pub use mailboxes::{DELIMITER, check_mailbox_name};
 pub use resolve::{Refusal, Resolved};
+pub use state::{MessageState, SharedMailbox, Snapshot, partition_point};
 
 /// Settings of the mail service that come from the start-up config.
 #[derive(Debug, Clone)]

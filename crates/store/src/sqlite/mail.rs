@@ -141,6 +141,11 @@ pub(crate) fn deliver(
             mailbox_id,
             uid,
             modseq: modseq as u64,
+            flags: target.flags,
+            keywords: Vec::new(),
+            internal_date: delivery.internal_date,
+            size,
+            blob,
         });
     }
     Ok(delivered)

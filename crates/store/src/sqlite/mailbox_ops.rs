@@ -308,6 +308,11 @@ pub(crate) fn copy(
             mailbox_id: to,
             uid: new_uid,
             modseq: modseq as u64,
+            flags: Flags(row.0),
+            keywords: row.1.split_whitespace().map(str::to_string).collect(),
+            internal_date: row.2,
+            size: row.3 as u64,
+            blob: row.4.parse()?,
         });
         moved.push(uid);
     }
@@ -357,5 +362,10 @@ pub(crate) fn append(
         mailbox_id,
         uid,
         modseq: modseq as u64,
+        flags,
+        keywords: keywords.to_vec(),
+        internal_date,
+        size,
+        blob,
     })
 }
