@@ -8,6 +8,7 @@ mod io;
 mod mime;
 #[cfg(test)]
 mod mime_cases;
+mod parsed;
 mod response;
 mod server;
 mod session;

@@ -282,6 +282,28 @@ pub fn body_structure(
     out.push(b')');
 }
 
+/// Unfolded values of a header, raw and decoded, lower-case.
+pub fn header_values(raw: &[u8], msg: &Message<'_>, name: &str) -> Vec<String> {
+    msg.root_part()
+        .headers
+        .iter()
+        .filter(|h| h.name.as_str().eq_ignore_ascii_case(name))
+        .map(|h| {
+            let end = (h.offset_end as usize).min(raw.len());
+            let value = &raw[(h.offset_start as usize).min(end)..end];
+            let mut s = String::from_utf8_lossy(value)
+                .to_lowercase()
+                .replace(['\r', '\n'], "");
+            // Decoded form too, so "Grüße" finds an encoded subject.
+            if let Some(decoded) = h.value.as_text() {
+                s.push(' ');
+                s.push_str(&decoded.to_lowercase());
+            }
+            s
+        })
+        .collect()
+}
+
 /// Where a section path leads: the message it belongs to and the part.
 pub fn find_part<'m, 'x>(
     msg: &'m Message<'x>,

@@ -75,6 +75,28 @@ pub fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
     format!("({})", parts.join(" "))
 }
 
+/// Writes `(\\Seen $Label)` without building a string per message.
+pub fn write_flags(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
+    out.push(b'(');
+    let mut first = true;
+    let mut sep = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b' ');
+        }
+    };
+    for (flag, name) in SYSTEM_FLAGS {
+        if flags.contains(flag) {
+            sep(out);
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+    for keyword in keywords {
+        sep(out);
+        out.extend_from_slice(keyword.as_bytes());
+    }
+    out.push(b')');
+}
+
 /// RFC 3501 date-time: `"17-Jul-1996 02:44:25 +0000"`.
 pub fn internal_date(epoch: i64) -> String {
     let header = mailroom_core::time::rfc5322(epoch);
@@ -105,5 +127,8 @@ mod tests {
             "(\\Seen \\Deleted \\Recent $X)"
         );
         assert_eq!(internal_date(0), "\"01-Jan-1970 00:00:00 +0000\"");
+        let mut out = Vec::new();
+        write_flags(&mut out, Flags::SEEN.union(Flags::DELETED), &["$X".into()]);
+        assert_eq!(out, b"(\\Seen \\Deleted $X)");
     }
 }

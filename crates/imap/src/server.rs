@@ -8,6 +8,7 @@ use mailroom_core::{Directory, Mail};
 use mailroom_net::{ConnectionHandler, HandlerFuture, Limiter, Shutdown, Stream, TlsCertificates};
 use tokio::io::AsyncWriteExt;
 
+use crate::parsed::ParsedCache;
 use crate::session::Session;
 
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct ImapSettings {
     pub max_connections_per_account: usize,
     /// Malformed commands tolerated before the connection is closed.
     pub max_bad_commands: u32,
+    /// Memory for parsed message structure shared by all sessions.
+    pub parsed_cache_bytes: usize,
 }
 
 impl ImapSettings {
@@ -41,6 +44,7 @@ impl ImapSettings {
             max_connections_per_ip: 100,
             max_connections_per_account: 50,
             max_bad_commands: 20,
+            parsed_cache_bytes: 256 << 20,
         }
     }
 }
@@ -53,6 +57,7 @@ pub struct ImapServer {
     limiter: Limiter,
     /// Sessions per account id.
     pub(crate) per_account: Limiter<i64>,
+    pub(crate) parsed: ParsedCache,
 }
 
 impl ImapServer {
@@ -65,6 +70,7 @@ impl ImapServer {
         let limiter = Limiter::new(settings.max_connections, settings.max_connections_per_ip);
         let per_account = Limiter::new(usize::MAX, settings.max_connections_per_account);
         Self {
+            parsed: ParsedCache::new(settings.parsed_cache_bytes),
             directory,
             mail,
             settings,

@@ -98,7 +98,9 @@ impl MailboxView {
         if count == 0 {
             return Vec::new();
         }
-        let mut picked = BTreeSet::new();
+        // Ranges are collected, then sorted and merged once: `1:*` over a
+        // large mailbox is one range, not a tree of numbers.
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
         let largest = if uid {
             self.messages[count - 1].uid
         } else {
@@ -116,15 +118,27 @@ impl MailboxView {
             if uid {
                 let start = partition_point(&self.messages, |m| m.uid < a);
                 let end = partition_point(&self.messages, |m| m.uid <= b);
-                picked.extend((start..end).map(|i| i + 1));
+                if start < end {
+                    ranges.push((start + 1, end));
+                }
             } else {
                 let (a, b) = (a as usize, (b as usize).min(count));
                 if a <= b {
-                    picked.extend(a..=b);
+                    ranges.push((a, b));
                 }
             }
         }
-        picked.into_iter().collect()
+        ranges.sort_unstable();
+        let mut picked = Vec::new();
+        let mut next = 1;
+        for (a, b) in ranges {
+            let from = a.max(next);
+            if from <= b {
+                picked.extend(from..=b);
+                next = b + 1;
+            }
+        }
+        picked
     }
 
     /// Applies a change this session made itself (its response is sent by

@@ -99,6 +99,13 @@ pub trait Store: Send + Sync + 'static {
     async fn messages_from_uid(&self, mailbox_id: i64, min_uid: u32) -> Result<Vec<MessageMeta>>;
     /// The message as a client sees it: the delivery prefix, then the blob.
     async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>>;
+    /// Whole messages of several UIDs in one read, for scans (SEARCH BODY);
+    /// UIDs that no longer exist are left out.
+    async fn message_contents(
+        &self,
+        mailbox_id: i64,
+        uids: Vec<u32>,
+    ) -> Result<Vec<(u32, Vec<u8>)>>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

@@ -176,6 +176,12 @@ impl Mail {
         Ok(self.store.message_content(mailbox_id, uid).await?)
     }
 
+    /// Several whole messages in one store read (for scans); UIDs gone
+    /// meanwhile are left out.
+    pub async fn contents(&self, mailbox_id: i64, uids: Vec<u32>) -> Result<Vec<(u32, Vec<u8>)>> {
+        Ok(self.store.message_contents(mailbox_id, uids).await?)
+    }
+
     async fn check_room(&self, account: &Account, extra: u64) -> Result<()> {
         let current = self
             .store

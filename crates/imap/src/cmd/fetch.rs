@@ -1,6 +1,8 @@
 //! FETCH (RFC 3501 6.4.5): flags and dates from the in-memory view; bodies,
 //! ENVELOPE and BODYSTRUCTURE from the stored message.
 
+use std::io::Write;
+
 use imap_codec::imap_types::command::FetchModifier;
 use imap_codec::imap_types::fetch::{
     Macro, MacroOrMessageDataItemNames, MessageDataItemName, Part, Section,
@@ -11,7 +13,8 @@ use mailroom_core::store::{FlagChange, FlagOp, Flags};
 
 use super::refuse;
 use crate::mime;
-use crate::response::{flag_list, internal_date, literal};
+use crate::parsed::Parsed;
+use crate::response::{internal_date, literal, write_flags};
 use crate::session::{Done, Session};
 
 /// Flush large responses as they are built rather than holding them all.
@@ -40,6 +43,12 @@ fn needs_content(item: &MessageDataItemName<'_>) -> bool {
         item,
         I::Flags | I::InternalDate | I::Rfc822Size | I::Uid | I::ModSeq
     )
+}
+
+/// Items the parsed-structure cache cannot answer.
+fn needs_raw(item: &MessageDataItemName<'_>) -> bool {
+    use MessageDataItemName as I;
+    needs_content(item) && !matches!(item, I::Envelope | I::Body | I::BodyStructure)
 }
 
 fn supported(item: &MessageDataItemName<'_>) -> bool {
@@ -159,6 +168,22 @@ fn section_bytes(raw: &[u8], msg: Option<&Message<'_>>, section: &Option<Section
         }
     };
     found.unwrap_or_default()
+}
+
+/// What is known of one message while its FETCH response is written.
+struct Found<'r, 'm> {
+    raw: &'r [u8],
+    parsed: Option<&'r Message<'m>>,
+    summary: Option<&'r Parsed>,
+}
+
+impl Found<'_, '_> {
+    /// Nothing read: for items held in memory.
+    const NONE: Found<'static, 'static> = Found {
+        raw: &[],
+        parsed: None,
+        summary: None,
+    };
 }
 
 /// RFC 3516: the content of a part with its transfer encoding undone.
@@ -299,35 +324,48 @@ impl Session {
                 }
             }
         }
-        let wants_content = items.iter().any(needs_content);
+        if !items.iter().any(needs_content) {
+            return self.fetch_from_memory(&seqs, &items).await;
+        }
+        let raw_needed = items.iter().any(needs_raw);
         for seq in seqs {
             let Some(view) = self.selected.as_ref() else {
                 break;
             };
             let message = view.messages[seq - 1].clone();
-            let content = if wants_content {
+            let cached = self.server.parsed.get(&message.blob);
+            let content = if raw_needed || cached.is_none() {
                 match mail.content(mailbox.id, message.uid).await {
-                    Ok(c) => Some(c),
+                    Ok(c) => c,
                     // Expunged by another session and not yet announced.
                     Err(mailroom_core::CoreError::NotFound(_)) => continue,
                     Err(e) => return refuse(e),
                 }
             } else {
+                Vec::new()
+            };
+            let parsed = if raw_needed || cached.is_none() {
+                mime::parse(&content)
+            } else {
                 None
             };
-            let parsed = content.as_deref().and_then(mime::parse);
-            let mut out = format!("* {seq} FETCH (").into_bytes();
+            let summary = match (cached, &parsed) {
+                (Some(c), _) => Some(c),
+                (None, Some(msg)) => Some(self.server.parsed.fill(message.blob, &content, msg)),
+                (None, None) => None,
+            };
+            let mut out = Vec::with_capacity(content.len() + 256);
+            let _ = write!(out, "* {seq} FETCH (");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b' ');
                 }
-                if let Err(done) = self.render_item(
-                    &mut out,
-                    item,
-                    &message,
-                    content.as_deref(),
-                    parsed.as_ref(),
-                ) {
+                let found = Found {
+                    raw: &content,
+                    parsed: parsed.as_ref(),
+                    summary: summary.as_deref(),
+                };
+                if let Err(done) = self.render_item(&mut out, item, &message, &found) {
                     return done;
                 }
             }
@@ -342,33 +380,76 @@ impl Session {
         Done::ok("FETCH completed")
     }
 
+    /// FETCH of items held in memory (FLAGS, UID, sizes, dates, MODSEQ):
+    /// rendered in large batches straight from the view, nothing read.
+    async fn fetch_from_memory(
+        &mut self,
+        seqs: &[usize],
+        items: &[MessageDataItemName<'static>],
+    ) -> Done {
+        let mut out = Vec::with_capacity(64 * 1024);
+        let mut next = 0;
+        while next < seqs.len() {
+            let Some(view) = self.selected.as_ref() else {
+                break;
+            };
+            while next < seqs.len() && out.len() < FLUSH_AT {
+                let seq = seqs[next];
+                next += 1;
+                let message = &view.messages[seq - 1];
+                let _ = write!(out, "* {seq} FETCH (");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    if let Err(done) = self.render_item(&mut out, item, message, &Found::NONE) {
+                        return done;
+                    }
+                }
+                out.extend_from_slice(b")\r\n");
+            }
+            let io = self.io();
+            io.write(&out);
+            out.clear();
+            if io.pending() > FLUSH_AT && io.flush().await.is_err() {
+                self.logout = true;
+                return Done::silent();
+            }
+        }
+        Done::ok("FETCH completed")
+    }
+
     fn render_item(
         &self,
         out: &mut Vec<u8>,
         item: &MessageDataItemName<'_>,
         message: &crate::view::ViewMessage,
-        content: Option<&[u8]>,
-        parsed: Option<&Message<'_>>,
+        found: &Found<'_, '_>,
     ) -> Result<(), Done> {
         use MessageDataItemName as I;
-        let raw = content.unwrap_or_default();
-        let mut put = |s: String| out.extend_from_slice(s.as_bytes());
+        let raw = found.raw;
+        let parsed = found.parsed;
         match item {
-            I::Uid => put(format!("UID {}", message.uid)),
-            I::Flags => put(format!(
-                "FLAGS {}",
-                flag_list(message.flags, &message.keywords, false)
-            )),
-            I::InternalDate => put(format!(
-                "INTERNALDATE {}",
-                internal_date(message.internal_date)
-            )),
-            I::Rfc822Size => put(format!("RFC822.SIZE {}", message.size)),
-            I::ModSeq => put(format!("MODSEQ ({})", message.modseq)),
+            I::Uid => {
+                let _ = write!(out, "UID {}", message.uid);
+            }
+            I::Flags => {
+                out.extend_from_slice(b"FLAGS ");
+                write_flags(out, message.flags, &message.keywords);
+            }
+            I::InternalDate => {
+                let _ = write!(out, "INTERNALDATE {}", internal_date(message.internal_date));
+            }
+            I::Rfc822Size => {
+                let _ = write!(out, "RFC822.SIZE {}", message.size);
+            }
+            I::ModSeq => {
+                let _ = write!(out, "MODSEQ ({})", message.modseq);
+            }
             I::Envelope => {
                 out.extend_from_slice(b"ENVELOPE ");
-                match parsed {
-                    Some(m) => mime::envelope(out, raw, m),
+                match found.summary {
+                    Some(s) => out.extend_from_slice(&s.envelope),
                     None => out.extend_from_slice(b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"),
                 }
             }
@@ -379,8 +460,9 @@ impl Session {
                 } else {
                     b"BODY "
                 });
-                match parsed {
-                    Some(m) => mime::body_structure(out, raw, m, m.root_part(), extended),
+                match found.summary {
+                    Some(s) if extended => out.extend_from_slice(&s.body_structure),
+                    Some(s) => out.extend_from_slice(&s.body),
                     None => out.extend_from_slice(b"(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0)"),
                 }
             }

@@ -1,7 +1,9 @@
 //! SEARCH (RFC 3501 6.4.4): flags, sizes, dates and sets from memory;
 //! headers and text from the stored message, only when a key needs them.
 
-use std::collections::HashSet;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
 use imap_codec::imap_types::search::SearchKey;
@@ -10,7 +12,8 @@ use mailroom_core::store::Flags;
 
 use super::refuse;
 use crate::ext::Extension;
-use crate::mime;
+use crate::mime::{self, header_values};
+use crate::parsed::{Parsed, SEARCH_HEADERS};
 use crate::response::quote;
 use crate::session::{Done, Session};
 use crate::view::{MailboxView, ViewMessage, uid_set};
@@ -101,43 +104,34 @@ fn uses_modseq(keys: &[SearchKey<'_>]) -> bool {
     })
 }
 
-fn needs_content(c: &Criterion) -> bool {
+/// What evaluating a criterion needs beyond the in-memory view.
+#[derive(Debug, Default, Clone, Copy)]
+struct Needs {
+    /// Cached header values and Date ([`Parsed`]).
+    summary: bool,
+    /// The stored message itself.
+    raw: bool,
+}
+
+fn needs(c: &Criterion, n: &mut Needs) {
     match c {
-        Criterion::SentBefore(_)
-        | Criterion::SentOn(_)
-        | Criterion::SentSince(_)
-        | Criterion::Header(..)
-        | Criterion::Body(_)
-        | Criterion::Text(_) => true,
-        Criterion::Not(a) => needs_content(a),
-        Criterion::Or(a, b) => needs_content(a) || needs_content(b),
-        Criterion::And(list) => list.iter().any(needs_content),
-        _ => false,
+        Criterion::SentBefore(_) | Criterion::SentOn(_) | Criterion::SentSince(_) => {
+            n.summary = true;
+        }
+        Criterion::Header(name, _) if SEARCH_HEADERS.contains(&name.as_str()) => n.summary = true,
+        Criterion::Header(..) | Criterion::Body(_) | Criterion::Text(_) => n.raw = true,
+        Criterion::Not(a) => needs(a, n),
+        Criterion::Or(a, b) => {
+            needs(a, n);
+            needs(b, n);
+        }
+        Criterion::And(list) => list.iter().for_each(|c| needs(c, n)),
+        _ => {}
     }
 }
 
 fn date_of(epoch: i64) -> Option<NaiveDate> {
     DateTime::from_timestamp(epoch, 0).map(|d| d.date_naive())
-}
-
-/// Unfolded values of a header, raw and decoded, lower-case.
-fn header_values(raw: &[u8], msg: &Message<'_>, name: &str) -> Vec<String> {
-    msg.root_part()
-        .headers
-        .iter()
-        .filter(|h| h.name.as_str().eq_ignore_ascii_case(name))
-        .map(|h| {
-            let end = (h.offset_end as usize).min(raw.len());
-            let value = &raw[(h.offset_start as usize).min(end)..end];
-            let mut s = text(value).replace(['\r', '\n'], "");
-            // Decoded form too, so "Grüße" finds an encoded subject.
-            if let Some(decoded) = h.value.as_text() {
-                s.push(' ');
-                s.push_str(&decoded.to_lowercase());
-            }
-            s
-        })
-        .collect()
 }
 
 fn body_contains(msg: &Message<'_>, needle: &str) -> bool {
@@ -149,19 +143,57 @@ fn body_contains(msg: &Message<'_>, needle: &str) -> bool {
     })
 }
 
+/// ASCII case-insensitive substring test; `needle` is lower-case.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &hay[from..],
+    ) {
+        let at = from + i + 1;
+        if hay
+            .get(at..at + rest.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        {
+            return true;
+        }
+        from = at;
+    }
+    false
+}
+
+/// Whether a message's decoded text can contain `needle`: a byte scan of
+/// the stored message rules most messages out without parsing them. Text
+/// under a transfer encoding or in encoded words is not visible to the
+/// scan, so such messages are always parsed.
+fn may_contain(raw: &[u8], needle: &str) -> bool {
+    !needle.is_ascii()
+        || contains_ascii_ci(raw, needle.as_bytes())
+        || contains_ascii_ci(raw, b"base64")
+        || contains_ascii_ci(raw, b"quoted-printable")
+        || memchr::memmem::find(raw, b"=?").is_some()
+}
+
 struct Candidate<'a> {
     seq: usize,
     raw: &'a [u8],
     message: &'a ViewMessage,
-    parsed: Option<&'a Message<'a>>,
+    summary: Option<&'a Parsed>,
+    parsed: OnceCell<Option<Message<'a>>>,
+}
+
+impl<'a> Candidate<'a> {
+    fn parsed(&self) -> Option<&Message<'a>> {
+        self.parsed.get_or_init(|| mime::parse(self.raw)).as_ref()
+    }
 }
 
 fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
-    let sent = || {
-        m.parsed
-            .and_then(|p| p.date())
-            .and_then(|d| date_of(d.to_timestamp()))
-    };
+    let sent = || m.summary.and_then(|s| s.sent).and_then(date_of);
     let arrived = || date_of(m.message.internal_date);
     match c {
         Criterion::All => true,
@@ -179,16 +211,24 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
         Criterion::SentBefore(d) => sent().is_some_and(|a| a < *d),
         Criterion::SentOn(d) => sent().is_some_and(|a| a == *d),
         Criterion::SentSince(d) => sent().is_some_and(|a| a >= *d),
-        Criterion::Header(name, needle) => m.parsed.is_some_and(|p| {
-            header_values(m.raw, p, name)
-                .iter()
-                .any(|v| v.contains(needle.as_str()))
-        }),
-        Criterion::Body(needle) => m.parsed.is_some_and(|p| body_contains(p, needle)),
-        Criterion::Text(needle) => m.parsed.is_some_and(|p| {
-            text(mime::part_header(m.raw, p.root_part())).contains(needle.as_str())
-                || body_contains(p, needle)
-        }),
+        Criterion::Header(name, needle) => match m.summary.and_then(|s| s.header(name)) {
+            Some(values) => values.contains(needle.as_str()),
+            None => m.parsed().is_some_and(|p| {
+                header_values(m.raw, p, name)
+                    .iter()
+                    .any(|v| v.contains(needle.as_str()))
+            }),
+        },
+        Criterion::Body(needle) => {
+            may_contain(m.raw, needle) && m.parsed().is_some_and(|p| body_contains(p, needle))
+        }
+        Criterion::Text(needle) => {
+            may_contain(m.raw, needle)
+                && m.parsed().is_some_and(|p| {
+                    text(mime::part_header(m.raw, p.root_part())).contains(needle.as_str())
+                        || body_contains(p, needle)
+                })
+        }
         Criterion::ModSeq(n) => m.message.modseq >= *n,
         Criterion::Not(a) => !matches(a, m),
         Criterion::Or(a, b) => matches(a, m) || matches(b, m),
@@ -196,37 +236,77 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
     }
 }
 
+/// Messages read from the store at a time while scanning.
+const CHUNK: usize = 256;
+
 impl Session {
     /// Sequence numbers of the messages matching `keys`, ascending.
     pub(crate) async fn matching(&mut self, keys: &[SearchKey<'_>]) -> Result<Vec<usize>, Done> {
+        let server = self.server.clone();
         let Some(view) = self.selected.as_ref() else {
             return Err(Done::bad("No mailbox selected"));
         };
         let criterion = Criterion::And(keys.iter().map(|k| compile(k, view)).collect());
-        let with_content = needs_content(&criterion);
-        let mail = self.server.mail.clone();
+        let mut need = Needs::default();
+        needs(&criterion, &mut need);
         let mailbox_id = view.mailbox.id;
         let mut found = Vec::new();
-        for (i, message) in view.messages.iter().enumerate() {
-            let content = if with_content {
-                match mail.content(mailbox_id, message.uid).await {
-                    Ok(c) => Some(c),
-                    Err(mailroom_core::CoreError::NotFound(_)) => continue,
-                    Err(e) => return Err(refuse(e)),
-                }
-            } else {
-                None
-            };
-            let parsed = content.as_deref().and_then(mime::parse);
-            let candidate = Candidate {
-                seq: i + 1,
-                raw: content.as_deref().unwrap_or_default(),
-                message,
-                parsed: parsed.as_ref(),
-            };
-            if matches(&criterion, &candidate) {
-                found.push(i + 1);
+        let count = view.messages.len();
+        let mut start = 0;
+        while start < count {
+            let end = (start + CHUNK).min(count);
+            let chunk: Vec<&ViewMessage> = (start..end).map(|i| &view.messages[i]).collect();
+            let mut contents: HashMap<u32, Vec<u8>> = HashMap::new();
+            if need.raw {
+                let uids = chunk.iter().map(|m| m.uid).collect();
+                contents.extend(
+                    server
+                        .mail
+                        .contents(mailbox_id, uids)
+                        .await
+                        .map_err(refuse)?,
+                );
             }
+            let mut summaries: Vec<Option<Arc<Parsed>>> = vec![None; chunk.len()];
+            if need.summary {
+                let mut missing = Vec::new();
+                for (k, m) in chunk.iter().enumerate() {
+                    summaries[k] = server.parsed.get(&m.blob);
+                    if summaries[k].is_none() && !contents.contains_key(&m.uid) {
+                        missing.push(m.uid);
+                    }
+                }
+                if !missing.is_empty() {
+                    let read = server.mail.contents(mailbox_id, missing).await;
+                    contents.extend(read.map_err(refuse)?);
+                }
+                for (k, m) in chunk.iter().enumerate() {
+                    if summaries[k].is_none()
+                        && let Some(raw) = contents.get(&m.uid)
+                        && let Some(msg) = mime::parse(raw)
+                    {
+                        summaries[k] = Some(server.parsed.fill(m.blob, raw, &msg));
+                    }
+                }
+            }
+            for (k, message) in chunk.iter().enumerate() {
+                let raw = contents.get(&message.uid);
+                if need.raw && raw.is_none() {
+                    // Expunged by another session and not yet announced.
+                    continue;
+                }
+                let candidate = Candidate {
+                    seq: start + k + 1,
+                    raw: raw.map_or(&[][..], Vec::as_slice),
+                    message,
+                    summary: summaries[k].as_deref(),
+                    parsed: OnceCell::new(),
+                };
+                if matches(&criterion, &candidate) {
+                    found.push(start + k + 1);
+                }
+            }
+            start = end;
         }
         Ok(found)
     }
@@ -327,6 +407,21 @@ fn esearch(tag: &str, uid: bool, found: &[u32], returns: &[String], modseq: Opti
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn byte_scan_rules_out_only_what_cannot_match() {
+        use super::{contains_ascii_ci, may_contain};
+        assert!(contains_ascii_ci(b"Find the NeEdLe here", b"needle"));
+        assert!(!contains_ascii_ci(b"needl", b"needle"));
+        assert!(contains_ascii_ci(b"", b""));
+        assert!(!may_contain(b"Subject: hi\r\n\r\nplain text\r\n", "needle"));
+        assert!(may_contain(
+            b"Content-Transfer-Encoding: BASE64\r\n\r\nbmVlZGxl\r\n",
+            "needle"
+        ));
+        assert!(may_contain(b"Subject: =?utf-8?q?x?=\r\n\r\n", "needle"));
+        assert!(may_contain(b"plain", "grüße"));
+    }
+
     #[test]
     fn esearch_lines() {
         let all = [

@@ -6,6 +6,7 @@ mod config;
 mod crash;
 mod imap;
 mod imap_ext;
+mod imap_search;
 mod mbsync;
 mod pop3;
 mod serve;

@@ -339,6 +339,28 @@ impl Store for SqliteStore {
         Ok(content)
     }
 
+    async fn message_contents(
+        &self,
+        mailbox_id: i64,
+        uids: Vec<u32>,
+    ) -> Result<Vec<(u32, Vec<u8>)>> {
+        let files = self.inner.blobs.clone();
+        self.read(move |c| {
+            let mut found = Vec::with_capacity(uids.len());
+            for uid in uids {
+                let (blob, mut content) = match mail::message_prefix(c, mailbox_id, uid) {
+                    Ok(p) => p,
+                    Err(StoreError::NotFound(_)) => continue,
+                    Err(e) => return Err(e),
+                };
+                content.extend_from_slice(&blobs::load(c, &files, blob)?);
+                found.push((uid, content));
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {
         let cutoff = self.now() - grace.as_secs() as i64;
         let files = self.inner.blobs.clone();
