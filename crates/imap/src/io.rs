@@ -29,7 +29,13 @@ pub struct ImapIo {
     fragments: Fragmentizer,
     out: Vec<u8>,
     max_literal: u32,
+    /// Bytes handed to the fragmentizer and not yet part of a finished
+    /// message; `None` once a skipped message made the count unknown.
+    queued: Option<usize>,
 }
+
+/// Messages larger than this leave buffers behind worth giving back.
+const LARGE_MESSAGE: usize = 64 * 1024;
 
 fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "timeout")
@@ -39,10 +45,29 @@ impl ImapIo {
     pub fn new(stream: Stream, max_literal: u32) -> Self {
         Self {
             stream,
-            // Room for the largest literal plus its command line.
-            fragments: Fragmentizer::new(max_literal.saturating_add(64 * 1024)),
-            out: Vec::with_capacity(4096),
+            fragments: Self::fragmentizer(max_literal),
+            out: Vec::new(),
             max_literal,
+            queued: Some(0),
+        }
+    }
+
+    fn fragmentizer(max_literal: u32) -> Fragmentizer {
+        // Room for the largest literal plus its command line.
+        Fragmentizer::new(max_literal.saturating_add(64 * 1024))
+    }
+
+    /// Before the next message: the previous one is handled. After a
+    /// large one (an APPEND), the fragmentizer's buffers keep its capacity,
+    /// so they are replaced when nothing else is waiting in them.
+    fn previous_done(&mut self) {
+        if !self.fragments.is_message_complete() {
+            return;
+        }
+        let length = self.fragments.message_bytes().len();
+        self.queued = self.queued.and_then(|q| q.checked_sub(length));
+        if length > LARGE_MESSAGE && self.queued == Some(0) {
+            self.fragments = Self::fragmentizer(self.max_literal);
         }
     }
 
@@ -67,6 +92,8 @@ impl ImapIo {
         if !self.out.is_empty() {
             self.stream.write_all(&self.out).await?;
             self.out.clear();
+            // A large response's buffer is not kept by an idle session.
+            self.out.shrink_to(16 * 1024);
         }
         self.stream.flush().await
     }
@@ -81,7 +108,11 @@ impl ImapIo {
     }
 
     async fn next_fragment(&mut self, deadline: Instant) -> io::Result<Option<FragmentInfo>> {
-        let mut buf = [0u8; 16 * 1024];
+        // An idle connection waits with a small buffer, so thousands of
+        // them in IDLE cost little; a read that fills it switches to a
+        // large one until the burst (an APPEND, say) is over.
+        let mut small = [0u8; 512];
+        let mut large: Vec<u8> = Vec::new();
         loop {
             if let Some(fragment) = self.fragments.progress() {
                 return Ok(Some(fragment));
@@ -89,18 +120,31 @@ impl ImapIo {
             timeout_at(deadline, self.flush())
                 .await
                 .map_err(|_| timed_out())??;
-            let n = timeout_at(deadline, self.stream.read(&mut buf))
+            let buf: &mut [u8] = if large.is_empty() {
+                &mut small
+            } else {
+                &mut large
+            };
+            let n = timeout_at(deadline, self.stream.read(buf))
                 .await
                 .map_err(|_| timed_out())??;
             if n == 0 {
                 return Ok(None);
             }
+            let full = n == buf.len();
             self.fragments.enqueue_bytes(&buf[..n]);
+            self.queued = self.queued.map(|q| q + n);
+            if full && large.is_empty() {
+                large = vec![0; 16 * 1024];
+            } else if !full && !large.is_empty() {
+                large = Vec::new();
+            }
         }
     }
 
     /// Reads the next whole message, answering literal announcements.
     pub async fn receive(&mut self, wait: Duration) -> io::Result<Received> {
+        self.previous_done();
         let deadline = Instant::now() + wait;
         loop {
             let Some(fragment) = self.next_fragment(deadline).await? else {
@@ -117,10 +161,12 @@ impl ImapIo {
                         // The client waits for our go-ahead, which it will
                         // not get: drop the message and answer.
                         self.fragments.skip_message();
+                        self.queued = None;
                         return Ok(Received::TooBig { tag });
                     }
                     // LITERAL+ data comes regardless: read and discard it.
                     self.fragments.poison_message();
+                    self.queued = None;
                 } else if mode == LiteralMode::Sync {
                     self.write_str("+ Ready for literal data\r\n");
                 }

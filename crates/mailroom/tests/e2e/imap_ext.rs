@@ -148,3 +148,29 @@ check("\\Recent" not in r[0], r)
 "#,
     );
 }
+
+#[test]
+fn a_large_append_pipelined_with_more_commands_loses_nothing() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+body = ("x" * 998 + "\r\n") * 200
+message = f"Subject: big\r\n\r\n{body}".encode()
+m = connect()
+tag = m._new_tag().decode()
+# APPEND with a non-synchronising literal and two commands right behind it,
+# all in one write.
+m.send(f"{tag} APPEND INBOX {{{len(message)}+}}\r\n".encode() + message + b"\r\nn1 NOOP\r\nn2 STATUS INBOX (MESSAGES)\r\n")
+seen = []
+while not any(l.startswith(b"n2 ") for l in seen):
+    seen.append(m._get_line())
+check(any(l.startswith(tag.encode() + b" OK") for l in seen), seen)
+check(any(l.startswith(b"n1 OK") for l in seen), seen)
+check(b'* STATUS "INBOX" (MESSAGES 1)' in seen, seen)
+m.select("INBOX")
+typ, data = m.fetch("1", "(BODY.PEEK[])")
+check(data[0][1] == message, "the message comes back byte for byte")
+"#,
+    );
+}
