@@ -30,9 +30,22 @@ impl Directory {
 }
 
 /// Runs CPU-heavy work (password hashing) off the async workers.
+/// Runs password hashing off the async threads, at most one per core at a
+/// time: each argon2id check takes 19 MiB and a core for tens of
+/// milliseconds, so a burst of logins (or a guessing attack) queues here
+/// instead of piling up threads and memory.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> crate::Result<T> + Send + 'static,
 ) -> crate::Result<T> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = slots
+        .acquire()
+        .await
+        .map_err(|e| crate::CoreError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| crate::CoreError::Internal(e.to_string()))?
