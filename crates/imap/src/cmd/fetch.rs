@@ -1,7 +1,9 @@
 //! FETCH (RFC 3501 6.4.5): flags and dates from the in-memory view; bodies,
 //! ENVELOPE and BODYSTRUCTURE from the stored message.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use imap_codec::imap_types::command::FetchModifier;
 use imap_codec::imap_types::fetch::{
@@ -16,6 +18,7 @@ use crate::mime;
 use crate::parsed::Parsed;
 use crate::response::{internal_date, literal, write_flags};
 use crate::session::{Done, Session};
+use crate::view::ViewMessage;
 
 /// Flush large responses as they are built rather than holding them all.
 const FLUSH_AT: usize = 1 << 20;
@@ -44,6 +47,20 @@ fn needs_content(item: &MessageDataItemName<'_>) -> bool {
         I::Flags | I::InternalDate | I::Rfc822Size | I::Uid | I::ModSeq
     )
 }
+
+/// Items that need the message parsed (not only its bytes).
+fn needs_parse(item: &MessageDataItemName<'_>) -> bool {
+    use MessageDataItemName as I;
+    match item {
+        I::Rfc822Header | I::Rfc822Text => true,
+        I::BodyExt { section, .. } => section.is_some(),
+        I::Binary { section, .. } | I::BinarySize { section } => !section.is_empty(),
+        _ => false,
+    }
+}
+
+/// Messages read from the store in one call while fetching bodies.
+const CONTENT_CHUNK: usize = 32;
 
 /// Items the parsed-structure cache cannot answer.
 fn needs_raw(item: &MessageDataItemName<'_>) -> bool {
@@ -328,53 +345,76 @@ impl Session {
             return self.fetch_from_memory(&seqs, &items).await;
         }
         let raw_needed = items.iter().any(needs_raw);
-        for seq in seqs {
+        let parse_needed = items.iter().any(needs_parse);
+        let structure_wanted = items.iter().any(|i| !needs_raw(i) && needs_content(i));
+        for chunk in seqs.chunks(CONTENT_CHUNK) {
             let Some(view) = self.selected.as_ref() else {
                 break;
             };
-            let message = view.messages[seq - 1].clone();
-            let cached = self.server.parsed.get(&message.blob);
-            let content = if raw_needed || cached.is_none() {
-                match mail.content(mailbox.id, message.uid).await {
-                    Ok(c) => c,
-                    // Expunged by another session and not yet announced.
-                    Err(mailroom_core::CoreError::NotFound(_)) => continue,
+            let messages: Vec<ViewMessage> = chunk
+                .iter()
+                .map(|&s| view.messages[s - 1].clone())
+                .collect();
+            let cached: Vec<Option<Arc<Parsed>>> = messages
+                .iter()
+                .map(|m| self.server.parsed.get(&m.blob))
+                .collect();
+            // Read what the chunk needs from the store in one call.
+            let wanted: Vec<u32> = messages
+                .iter()
+                .zip(&cached)
+                .filter(|(_, c)| raw_needed || (structure_wanted && c.is_none()))
+                .map(|(m, _)| m.uid)
+                .collect();
+            let mut contents: HashMap<u32, Vec<u8>> = if wanted.is_empty() {
+                HashMap::new()
+            } else {
+                match mail.contents(mailbox.id, wanted.clone()).await {
+                    Ok(found) => found.into_iter().collect(),
                     Err(e) => return refuse(e),
                 }
-            } else {
-                Vec::new()
             };
-            let parsed = if raw_needed || cached.is_none() {
-                mime::parse(&content)
-            } else {
-                None
-            };
-            let summary = match (cached, &parsed) {
-                (Some(c), _) => Some(c),
-                (None, Some(msg)) => Some(self.server.parsed.fill(message.blob, &content, msg)),
-                (None, None) => None,
-            };
-            let mut out = Vec::with_capacity(content.len() + 256);
-            let _ = write!(out, "* {seq} FETCH (");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
+            for ((&seq, message), cached) in chunk.iter().zip(&messages).zip(cached) {
+                let content = match contents.remove(&message.uid) {
+                    Some(c) => c,
+                    // Expunged by another session and not yet announced.
+                    None if wanted.contains(&message.uid) => continue,
+                    None => Vec::new(),
+                };
+                let parsed = if parse_needed || (structure_wanted && cached.is_none()) {
+                    mime::parse(&content)
+                } else {
+                    None
+                };
+                let summary = match (cached, &parsed) {
+                    (Some(c), _) => Some(c),
+                    (None, Some(msg)) if structure_wanted => {
+                        Some(self.server.parsed.fill(message.blob, &content, msg))
+                    }
+                    _ => None,
+                };
+                let mut out = Vec::with_capacity(content.len() + 256);
+                let _ = write!(out, "* {seq} FETCH (");
                 let found = Found {
                     raw: &content,
                     parsed: parsed.as_ref(),
                     summary: summary.as_deref(),
                 };
-                if let Err(done) = self.render_item(&mut out, item, &message, &found) {
-                    return done;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    if let Err(done) = self.render_item(&mut out, item, message, &found) {
+                        return done;
+                    }
                 }
-            }
-            out.extend_from_slice(b")\r\n");
-            let io = self.io();
-            io.write(&out);
-            if io.pending() > FLUSH_AT && io.flush().await.is_err() {
-                self.logout = true;
-                return Done::silent();
+                out.extend_from_slice(b")\r\n");
+                let io = self.io();
+                io.write(&out);
+                if io.pending() > FLUSH_AT && io.flush().await.is_err() {
+                    self.logout = true;
+                    return Done::silent();
+                }
             }
         }
         Done::ok("FETCH completed")

@@ -332,11 +332,13 @@ impl Store for SqliteStore {
     }
 
     async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>> {
-        let (blob, mut content) = self
-            .read(move |c| mail::message_prefix(c, mailbox_id, uid))
-            .await?;
-        content.extend_from_slice(&self.blob_get(blob).await?);
-        Ok(content)
+        let files = self.inner.blobs.clone();
+        self.read(move |c| {
+            let (blob, mut content) = mail::message_prefix(c, mailbox_id, uid)?;
+            content.extend_from_slice(&blobs::load(c, &files, blob)?);
+            Ok(content)
+        })
+        .await
     }
 
     async fn message_contents(
