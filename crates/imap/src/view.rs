@@ -79,6 +79,11 @@ impl MailboxView {
         })
     }
 
+    /// Keywords in use in the mailbox, for the FLAGS response.
+    pub fn keywords(&self) -> Vec<String> {
+        self.shared.keywords()
+    }
+
     pub fn exists(&self) -> usize {
         self.messages.len()
     }

@@ -8,7 +8,7 @@
 //! version, so a session catches up with exactly what it has not seen, and
 //! a watch channel wakes only the sessions of that mailbox.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use imbl::Vector;
@@ -77,6 +77,9 @@ const IDLE_ENTRIES: usize = 256;
 
 struct Inner {
     state: Snapshot,
+    /// Every keyword used in the mailbox (for SELECT's FLAGS); it only
+    /// grows, which RFC 3501 7.2.6 allows.
+    keywords: BTreeSet<String>,
     /// The changes that produced the last `log.len()` versions.
     log: VecDeque<MailboxEvent>,
 }
@@ -93,6 +96,11 @@ impl SharedMailbox {
             mailbox_id,
             version: watch::Sender::new(state.version),
             inner: RwLock::new(Inner {
+                keywords: state
+                    .messages
+                    .iter()
+                    .flat_map(|m| m.keywords.iter().cloned())
+                    .collect(),
                 state,
                 log: VecDeque::new(),
             }),
@@ -120,6 +128,11 @@ impl SharedMailbox {
         Some((inner.log.range(start..).cloned().collect(), current))
     }
 
+    /// Every keyword the mailbox's messages have had, sorted.
+    pub fn keywords(&self) -> Vec<String> {
+        self.read().keywords.iter().cloned().collect()
+    }
+
     /// Messages with a UID of at least `uid`, in UID order.
     pub fn messages_from(&self, uid: u32) -> Vec<MessageState> {
         let inner = self.read();
@@ -136,6 +149,16 @@ impl SharedMailbox {
 
     fn apply(&self, event: &MailboxEvent) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let new_keywords = match event {
+            MailboxEvent::Appended { message, .. } => message.keywords.as_slice(),
+            MailboxEvent::FlagsChanged { update, .. } => update.keywords.as_slice(),
+            _ => &[],
+        };
+        for keyword in new_keywords {
+            if !inner.keywords.contains(keyword) {
+                inner.keywords.insert(keyword.clone());
+            }
+        }
         let state = &mut inner.state;
         match event {
             MailboxEvent::Appended { message, .. } => {
@@ -353,6 +376,7 @@ mod tests {
         let (changes, version) = shared.changes_since(2).unwrap();
         assert_eq!((changes.len(), version), (2, 4));
         assert_eq!(shared.messages_from(3).len(), 1);
+        assert_eq!(shared.keywords(), ["$Work"]);
         // Another mailbox's change does not reach this one.
         states.apply(&MailboxEvent::Expunged {
             account_id: 1,

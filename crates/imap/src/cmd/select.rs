@@ -69,13 +69,7 @@ impl Session {
             Ok(v) => v,
             Err(e) => return refuse(e),
         };
-        let mut keywords: Vec<String> = view
-            .messages
-            .iter()
-            .flat_map(|m| m.keywords.iter().cloned())
-            .collect();
-        keywords.sort();
-        keywords.dedup();
+        let keywords = view.keywords();
         let all = Flags(0x1f);
         self.untagged(&format!("FLAGS {}", flag_list(all, &keywords, false)));
         let permanent = flag_list(all, &keywords, false);

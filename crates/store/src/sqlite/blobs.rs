@@ -47,8 +47,16 @@ pub(crate) fn load(conn: &Connection, files: &BlobStore, id: BlobId) -> Result<V
         .optional()?;
     match row {
         None => Err(StoreError::NotFound(format!("blob {id}"))),
-        Some(None) => files.get(id),
-        Some(Some(data)) => {
+        Some(data) => checked(files, id, data),
+    }
+}
+
+/// A body from its row: inline data (checked against its hash) or, when
+/// there is none, the blob file.
+pub(crate) fn checked(files: &BlobStore, id: BlobId, data: Option<Vec<u8>>) -> Result<Vec<u8>> {
+    match data {
+        None => files.get(id),
+        Some(data) => {
             if BlobId::of(&data) != id {
                 return Err(StoreError::CorruptBlob(id.to_hex()));
             }

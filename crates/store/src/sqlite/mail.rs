@@ -193,19 +193,31 @@ pub(crate) fn messages_from_uid(
     let rows = stmt.query_map(params![mailbox_id, min_uid], message_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
-/// A live message's blob id and delivery prefix.
-pub(crate) fn message_prefix(
+
+/// The message as a client sees it (prefix, then body) in one query.
+pub(crate) fn message_content(
     conn: &Connection,
+    files: &crate::BlobStore,
     mailbox_id: i64,
     uid: u32,
-) -> Result<(BlobId, Vec<u8>)> {
-    let (blob, prefix): (String, Vec<u8>) = conn
+) -> Result<Vec<u8>> {
+    type Row = (String, Vec<u8>, Option<String>, Option<Vec<u8>>);
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT blob_id, prefix FROM messages
-             WHERE mailbox_id = ?1 AND uid = ?2 AND expunged_at IS NULL",
+            "SELECT m.blob_id, m.prefix, b.id, b.data FROM messages m
+             LEFT JOIN blobs b ON b.id = m.blob_id
+             WHERE m.mailbox_id = ?1 AND m.uid = ?2 AND m.expunged_at IS NULL",
         )?
-        .query_row(params![mailbox_id, uid], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("message {uid} in mailbox {mailbox_id}")))?;
-    Ok((blob.parse()?, prefix))
+        .query_row(params![mailbox_id, uid], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let (blob, mut content, found, data) =
+        row.ok_or_else(|| StoreError::NotFound(format!("message {uid} in mailbox {mailbox_id}")))?;
+    if found.is_none() {
+        // A message whose body is gone is damage, not an expunge.
+        return Err(StoreError::CorruptBlob(blob));
+    }
+    content.extend_from_slice(&super::blobs::checked(files, blob.parse()?, data)?);
+    Ok(content)
 }

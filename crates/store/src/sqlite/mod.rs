@@ -333,12 +333,8 @@ impl Store for SqliteStore {
 
     async fn message_content(&self, mailbox_id: i64, uid: u32) -> Result<Vec<u8>> {
         let files = self.inner.blobs.clone();
-        self.read(move |c| {
-            let (blob, mut content) = mail::message_prefix(c, mailbox_id, uid)?;
-            content.extend_from_slice(&blobs::load(c, &files, blob)?);
-            Ok(content)
-        })
-        .await
+        self.read(move |c| mail::message_content(c, &files, mailbox_id, uid))
+            .await
     }
 
     async fn message_contents(
@@ -350,13 +346,11 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut found = Vec::with_capacity(uids.len());
             for uid in uids {
-                let (blob, mut content) = match mail::message_prefix(c, mailbox_id, uid) {
-                    Ok(p) => p,
+                match mail::message_content(c, &files, mailbox_id, uid) {
+                    Ok(content) => found.push((uid, content)),
                     Err(StoreError::NotFound(_)) => continue,
                     Err(e) => return Err(e),
-                };
-                content.extend_from_slice(&blobs::load(c, &files, blob)?);
-                found.push((uid, content));
+                }
             }
             Ok(found)
         })
