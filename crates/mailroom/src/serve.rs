@@ -11,7 +11,6 @@ use anyhow::Context;
 use mailroom_core::mail::{ChangeBus, MailSettings};
 use mailroom_core::{Directory, Mail};
 use mailroom_imap::{ImapServer, ImapSettings};
-use mailroom_net::unavailable::Unavailable;
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
 use mailroom_pop3::{Pop3Server, Pop3Settings};
 use mailroom_smtp::{SmtpServer, SmtpSettings};
@@ -79,16 +78,21 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         Pop3Settings::new(&config.hostname),
         tls.clone(),
     ));
+    let submission: Arc<dyn ConnectionHandler> = Arc::new(SmtpServer::submission(
+        mail.clone(),
+        directory.clone(),
+        smtp_settings(config)?,
+        tls.clone(),
+    ));
     let smtp: Arc<dyn ConnectionHandler> =
         Arc::new(SmtpServer::new(mail, smtp_settings(config)?, tls.clone()));
-    let hostname = config.hostname.clone();
     listeners.start(
         |service| match service {
             Service::Http | Service::Https => http.clone(),
             Service::Smtp => smtp.clone(),
+            Service::Submission | Service::Submissions => submission.clone(),
             Service::Imap | Service::Imaps => imap.clone(),
             Service::Pop3 | Service::Pop3s => pop3.clone(),
-            other => Arc::new(Unavailable::new(other, &hostname)),
         },
         &tls,
         &shutdown,

@@ -8,7 +8,6 @@ mod line_io;
 mod listener;
 mod stream;
 mod tls;
-pub mod unavailable;
 
 pub use error::{NetError, Result};
 pub use limiter::{LimitHit, Limiter, Permit};

@@ -10,7 +10,10 @@ pub enum Command {
     Mail(MailFrom),
     Rcpt(String),
     Data,
-    Bdat { size: u64, last: bool },
+    Bdat {
+        size: u64,
+        last: bool,
+    },
     Rset,
     Noop,
     Quit,
@@ -18,7 +21,11 @@ pub enum Command {
     Vrfy,
     Expn,
     StartTls,
-    Auth,
+    /// RFC 4954: the mechanism (upper-case) and an optional initial response.
+    Auth {
+        mechanism: String,
+        initial: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -75,7 +82,20 @@ pub fn parse(line: &[u8]) -> Result<Command, Reply> {
         "VRFY" => Ok(Command::Vrfy),
         "EXPN" => Ok(Command::Expn),
         "STARTTLS" => no_argument(rest, Command::StartTls, "STARTTLS"),
-        "AUTH" => Ok(Command::Auth),
+        "AUTH" => {
+            let mut words = rest.split_whitespace();
+            let Some(mechanism) = words.next() else {
+                return Err(syntax("AUTH mechanism [initial-response]"));
+            };
+            let initial = words.next().map(str::to_string);
+            if words.next().is_some() {
+                return Err(syntax("AUTH mechanism [initial-response]"));
+            }
+            Ok(Command::Auth {
+                mechanism: mechanism.to_ascii_uppercase(),
+                initial,
+            })
+        }
         _ => Err(Reply::new(500, "5.5.2", "Error: command not recognized")),
     }
 }
@@ -119,6 +139,8 @@ fn parse_mail(rest: &str) -> Result<Command, Reply> {
             ("BODY", Some(v)) if v.eq_ignore_ascii_case("8BITMIME") => mail.eight_bit = true,
             ("BODY", Some(v)) if v.eq_ignore_ascii_case("7BIT") => mail.eight_bit = false,
             ("SMTPUTF8", None) => mail.smtputf8 = true,
+            // RFC 4954 5: the submitter's identity, which we take from AUTH.
+            ("AUTH", Some(_)) => {}
             _ => {
                 return Err(Reply::new(
                     555,
@@ -279,6 +301,22 @@ mod tests {
                 Ok(Command::Rcpt("postmaster".into())),
             ),
             ("RCPT TO:<>", Err(501)),
+            (
+                "AUTH plain AGJvYgBwdw==",
+                Ok(Command::Auth {
+                    mechanism: "PLAIN".into(),
+                    initial: Some("AGJvYgBwdw==".into()),
+                }),
+            ),
+            (
+                "AUTH LOGIN",
+                Ok(Command::Auth {
+                    mechanism: "LOGIN".into(),
+                    initial: None,
+                }),
+            ),
+            ("AUTH", Err(501)),
+            ("MAIL FROM:<a@b.example> AUTH=<>", Ok(mail("a@b.example"))),
             ("RCPT TO:<a@b.example> NOTIFY=NEVER", Err(555)),
             ("RCPT TO:<nodomain>", Err(501)),
             ("DATA", Ok(Command::Data)),

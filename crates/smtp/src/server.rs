@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mailroom_core::Mail;
+use mailroom_core::{Directory, Mail};
 use mailroom_net::{
     ConnectionHandler, HandlerFuture, LimitHit, Limiter, Shutdown, Stream, TlsCertificates,
 };
@@ -29,6 +29,8 @@ pub struct SmtpSettings {
     pub data_deadline: Duration,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
+    /// Pause after a failed AUTH, against password guessing.
+    pub auth_failure_delay: Duration,
 }
 
 impl SmtpSettings {
@@ -43,26 +45,49 @@ impl SmtpSettings {
             data_deadline: Duration::from_secs(600),
             max_connections: 1000,
             max_connections_per_ip: 50,
+            auth_failure_delay: Duration::from_millis(500),
         }
     }
 }
 
 pub struct SmtpServer {
     pub(crate) mail: Mail,
+    /// Set on submission listeners (RFC 6409): AUTH is offered and required.
+    pub(crate) directory: Option<Directory>,
     pub(crate) settings: SmtpSettings,
     pub(crate) tls: TlsCertificates,
     limiter: Limiter,
 }
 
 impl SmtpServer {
+    /// The MX listener: mail for hosted domains, no AUTH.
     pub fn new(mail: Mail, settings: SmtpSettings, tls: TlsCertificates) -> Self {
         let limiter = Limiter::new(settings.max_connections, settings.max_connections_per_ip);
         Self {
             mail,
+            directory: None,
             settings,
             tls,
             limiter,
         }
+    }
+
+    /// A submission listener (RFC 6409): users authenticate, then send as
+    /// addresses they own.
+    pub fn submission(
+        mail: Mail,
+        directory: Directory,
+        settings: SmtpSettings,
+        tls: TlsCertificates,
+    ) -> Self {
+        Self {
+            directory: Some(directory),
+            ..Self::new(mail, settings, tls)
+        }
+    }
+
+    pub(crate) fn is_submission(&self) -> bool {
+        self.directory.is_some()
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailroom_core::mail::{Refusal, Resolved};
+use mailroom_core::store::Account;
 use mailroom_net::{Shutdown, Stream};
 
 use crate::command::{self, Command, MailFrom};
@@ -38,6 +39,8 @@ pub(crate) struct Session {
     pub helo: Option<String>,
     pub esmtp: bool,
     pub envelope: Option<Envelope>,
+    /// The user who authenticated (submission listeners only).
+    pub account: Option<Account>,
     errors: u32,
 }
 
@@ -56,6 +59,7 @@ impl Session {
             helo: None,
             esmtp: false,
             envelope: None,
+            account: None,
             errors: 0,
         }
     }
@@ -161,7 +165,7 @@ impl Session {
         match command {
             Command::Ehlo(name) => self.hello(name, true),
             Command::Helo(name) => self.hello(name, false),
-            Command::Mail(from) => self.mail(from),
+            Command::Mail(from) => self.mail(from).await,
             Command::Rcpt(to) => self.rcpt(to).await,
             Command::Data => self.data().await,
             Command::Bdat { size, last } => self.bdat(size, last).await,
@@ -187,11 +191,7 @@ impl Session {
                 "Cannot VRFY user, but will accept message and attempt delivery",
             )),
             Command::Expn => self.continue_if(Reply::new(502, "5.5.1", "EXPN not available")),
-            Command::Auth => self.continue_if(Reply::new(
-                503,
-                "5.5.1",
-                "AUTH not available on this port; use submission",
-            )),
+            Command::Auth { mechanism, initial } => self.auth(mechanism, initial).await,
             Command::StartTls => self.start_tls().await,
         }
     }
@@ -210,6 +210,9 @@ impl Session {
             lines.push("CHUNKING".into());
             if !self.io().is_tls() {
                 lines.push("STARTTLS".into());
+            } else if self.server.is_submission() && self.account.is_none() {
+                // RFC 4954: offered only where it may be used (over TLS).
+                lines.push("AUTH PLAIN LOGIN".into());
             }
             lines.push("HELP".into());
         }
@@ -217,12 +220,17 @@ impl Session {
         self.continue_if(Reply::plain(250, lines))
     }
 
-    fn mail(&mut self, from: MailFrom) -> Next {
+    async fn mail(&mut self, from: MailFrom) -> Next {
         if self.helo.is_none() {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: send HELO/EHLO first"));
         }
         if self.envelope.is_some() {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: nested MAIL command"));
+        }
+        if self.server.is_submission()
+            && let Err(reply) = self.check_sender(&from.address).await
+        {
+            return self.continue_if(reply);
         }
         let max = self.server.settings.body.max_size as u64;
         if from.size.is_some_and(|s| s > max) {
@@ -249,6 +257,9 @@ impl Session {
     }
 
     async fn rcpt(&mut self, to: String) -> Next {
+        if self.server.is_submission() && self.account.is_none() {
+            return self.continue_if(Reply::new(530, "5.7.0", "Authentication required"));
+        }
         let Some(envelope) = &self.envelope else {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: need MAIL command"));
         };
@@ -287,6 +298,16 @@ impl Session {
                 }
                 Reply::new(250, "2.1.5", "OK")
             }
+            // Submission to another domain needs the outbound queue,
+            // which is not built yet: the client keeps the message and
+            // retries, and nothing is accepted that could not be sent.
+            Err(Refusal::NotHosted) if self.server.is_submission() => Reply::new(
+                451,
+                "4.3.2",
+                format!(
+                    "<{shown}>: Delivery to other domains is not available on this server yet, try again later"
+                ),
+            ),
             Err(refusal) => refusal_reply(&refusal, &shown),
         };
         self.continue_if(reply)

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::data::BodyDecoder;
 use crate::reply::Reply;
 use crate::session::{Next, Session};
+use crate::submission::complete_headers;
 use mailroom_net::Line;
 
 impl Session {
@@ -118,10 +119,22 @@ impl Session {
             }
         };
         let id = message_id();
-        let protocol = match (self.esmtp, self.io().is_tls()) {
-            (false, _) => "SMTP",
-            (true, false) => "ESMTP",
-            (true, true) => "ESMTPS",
+        let body = if self.server.is_submission() {
+            if let Err(reply) = self.check_content(&body).await {
+                tracing::info!(peer = %self.peer, %id, reply = %reply.to_wire().trim_end(), "submission refused");
+                return self.continue_if(reply);
+            }
+            let now = self.server.mail.now();
+            complete_headers(body, &self.server.settings.hostname, &id, now)
+        } else {
+            body
+        };
+        // RFC 3848: the A marks an authenticated submission.
+        let protocol = match (self.esmtp, self.io().is_tls(), self.account.is_some()) {
+            (false, _, _) => "SMTP",
+            (true, false, _) => "ESMTP",
+            (true, true, false) => "ESMTPS",
+            (true, true, true) => "ESMTPSA",
         };
         let message = InboundMessage {
             body: Arc::new(body),

@@ -10,7 +10,9 @@ mod deliver;
 mod events;
 mod mailboxes;
 mod resolve;
+mod sender;
 mod state;
+mod submission;
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ pub use events::{ChangeBus, MailboxEvent};
 pub use mailboxes::{DELIMITER, check_mailbox_name};
 pub use resolve::{Refusal, Resolved};
 pub use state::{MessageState, SharedMailbox, Snapshot, partition_point};
+pub use submission::SubmissionRefusal;
 
 /// Settings of the mail service that come from the start-up config.
 #[derive(Debug, Clone)]

@@ -57,11 +57,7 @@ fn every_listener_greets_with_its_protocol() {
         ("smtp", "220 mail.example.test ESMTP"),
         ("imap", "* OK [CAPABILITY IMAP4rev1"),
         ("pop3", "+OK mailroom POP3 ready"),
-        // Not built yet: the protocol's own temporary failure, then close.
-        (
-            "submission",
-            "421 4.3.2 mail.example.test Service not available",
-        ),
+        ("submission", "220 mail.example.test ESMTP"),
     ];
     for (service, expected) in cases {
         let mut client = RawClient::connect(server.addr(service));
@@ -82,7 +78,10 @@ for name in ["IMAPS", "POP3S", "SUBMISSIONS"]:
     let out = server.python(script).ok().stdout;
     assert!(out.contains("IMAPS * OK [CAPABILITY IMAP4rev1"), "{out}");
     assert!(out.contains("POP3S +OK mailroom POP3 ready"), "{out}");
-    assert!(out.contains("SUBMISSIONS 421 4.3.2"), "{out}");
+    assert!(
+        out.contains("SUBMISSIONS 220 mail.example.test ESMTP"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod protocol;
 mod recipients;
 mod smuggling;
 mod starttls;
+mod submission;
 
 use std::path::PathBuf;
 

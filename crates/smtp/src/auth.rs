@@ -1,0 +1,144 @@
+//! AUTH on submission listeners (RFC 4954): PLAIN (RFC 4616) and LOGIN,
+//! only once TLS is on. Every failure gets the same answer, late.
+
+use mailroom_core::sasl;
+use mailroom_net::Line;
+
+use crate::reply::Reply;
+use crate::session::{Next, Session};
+
+/// RFC 4954 4: a SASL response line may be up to 12,288 octets.
+const MAX_RESPONSE_LINE: usize = 12_288;
+
+/// What reading a SASL response produced.
+enum Response {
+    Text(String),
+    Cancelled,
+    Lost,
+}
+
+impl Session {
+    pub(crate) async fn auth(&mut self, mechanism: String, initial: Option<String>) -> Next {
+        let Some(directory) = self.server.directory.clone() else {
+            return self.continue_if(Reply::new(
+                503,
+                "5.5.1",
+                "AUTH not available on this port; use submission",
+            ));
+        };
+        if self.account.is_some() {
+            return self.continue_if(Reply::new(503, "5.5.1", "Error: already authenticated"));
+        }
+        if self.envelope.is_some() {
+            return self.continue_if(Reply::new(
+                503,
+                "5.5.1",
+                "Error: AUTH not allowed during a mail transaction",
+            ));
+        }
+        if !self.io().is_tls() {
+            return self.continue_if(Reply::new(
+                538,
+                "5.7.11",
+                "Encryption required for requested authentication mechanism; use STARTTLS",
+            ));
+        }
+        let credentials = match mechanism.as_str() {
+            "PLAIN" => {
+                let response = match initial {
+                    // RFC 4954 4: "=" is an empty initial response.
+                    Some(r) => Response::Text(if r == "=" { String::new() } else { r }),
+                    None => self.challenge("").await,
+                };
+                match response {
+                    Response::Text(r) => sasl::base64_decode(&r)
+                        .as_deref()
+                        .and_then(sasl::plain_credentials),
+                    Response::Cancelled => return self.cancelled(),
+                    Response::Lost => return Next::Close,
+                }
+            }
+            "LOGIN" => {
+                let user = match initial {
+                    Some(r) => Response::Text(r),
+                    // "Username:" and "Password:", as every client expects.
+                    None => self.challenge("VXNlcm5hbWU6").await,
+                };
+                let user = match user {
+                    Response::Text(u) => u,
+                    Response::Cancelled => return self.cancelled(),
+                    Response::Lost => return Next::Close,
+                };
+                let password = match self.challenge("UGFzc3dvcmQ6").await {
+                    Response::Text(p) => p,
+                    Response::Cancelled => return self.cancelled(),
+                    Response::Lost => return Next::Close,
+                };
+                let decode =
+                    |t: &str| sasl::base64_decode(t).and_then(|b| String::from_utf8(b).ok());
+                decode(&user).zip(decode(&password))
+            }
+            _ => {
+                return self.continue_if(Reply::new(
+                    504,
+                    "5.5.4",
+                    "Unrecognized authentication type; use PLAIN or LOGIN",
+                ));
+            }
+        };
+        let account = match credentials {
+            Some((user, password)) => match directory.verify_password(&user, &password).await {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::error!(%error, "smtp auth lookup failed");
+                    return self.continue_if(Reply::new(
+                        454,
+                        "4.7.0",
+                        "Temporary authentication failure, try again later",
+                    ));
+                }
+            },
+            None => None,
+        };
+        match account {
+            Some(account) => {
+                tracing::info!(account = %account.email, peer = %self.peer, "smtp auth");
+                self.account = Some(account);
+                self.continue_if(Reply::new(235, "2.7.0", "Authentication successful"))
+            }
+            None => {
+                tracing::info!(peer = %self.peer, "smtp auth failed");
+                tokio::time::sleep(self.server.settings.auth_failure_delay).await;
+                self.continue_if(Reply::new(
+                    535,
+                    "5.7.8",
+                    "Authentication credentials invalid",
+                ))
+            }
+        }
+    }
+
+    fn cancelled(&mut self) -> Next {
+        self.continue_if(Reply::new(501, "5.0.0", "Authentication cancelled"))
+    }
+
+    /// Sends a `334` challenge and reads the client's one-line answer.
+    async fn challenge(&mut self, text: &str) -> Response {
+        self.send(&Reply::plain(334, vec![text.to_string()]));
+        let timeout = self.server.settings.command_timeout;
+        match self.io().read_line(MAX_RESPONSE_LINE, timeout).await {
+            Ok(Line::Complete(range)) => {
+                let raw = self.io().bytes(range);
+                let text = String::from_utf8_lossy(raw);
+                let text = text.trim_end_matches(['\r', '\n']).trim();
+                if text == "*" {
+                    Response::Cancelled
+                } else {
+                    Response::Text(text.to_string())
+                }
+            }
+            Ok(Line::TooLong) => Response::Cancelled,
+            Ok(Line::Closed) | Err(_) => Response::Lost,
+        }
+    }
+}

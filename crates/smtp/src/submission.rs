@@ -1,0 +1,128 @@
+//! What a submission listener (RFC 6409) adds to the SMTP conversation:
+//! the sender must be the authenticated user's, local recipients are
+//! delivered directly, and the message is checked before it is accepted.
+
+use mailroom_core::mail::SubmissionRefusal;
+
+use crate::reply::Reply;
+use crate::session::Session;
+
+/// The product's sentence for a sender the user does not own.
+const NOT_OWNED: &str = "Sender address not owned by user";
+
+impl Session {
+    /// MAIL FROM on submission: only after AUTH, and only from an address
+    /// the user owns (its own or an alias that delivers to it).
+    pub(crate) async fn check_sender(&self, sender: &str) -> Result<(), Reply> {
+        let Some(account) = &self.account else {
+            return Err(Reply::new(530, "5.7.0", "Authentication required"));
+        };
+        match self.server.mail.owns_sender(account, sender).await {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let shown: String = sender.chars().filter(|c| !c.is_control()).collect();
+                Err(Reply::new(553, "5.7.1", format!("<{shown}>: {NOT_OWNED}")))
+            }
+            Err(error) => {
+                tracing::error!(%error, "sender lookup failed");
+                Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Temporary lookup failure, try again later",
+                ))
+            }
+        }
+    }
+
+    /// The message itself: From: owned, not blank or a placeholder.
+    pub(crate) async fn check_content(&self, body: &[u8]) -> Result<(), Reply> {
+        let Some(account) = &self.account else {
+            return Err(Reply::new(530, "5.7.0", "Authentication required"));
+        };
+        match self.server.mail.check_submission(account, body).await {
+            Ok(None) => Ok(()),
+            Ok(Some(SubmissionRefusal::NoFrom)) => Err(Reply::new(
+                550,
+                "5.6.0",
+                "Message refused: it has no From: header; set your address as the sender",
+            )),
+            Ok(Some(SubmissionRefusal::NotOwned(address))) => {
+                let shown: String = address.chars().filter(|c| !c.is_control()).collect();
+                Err(Reply::new(
+                    553,
+                    "5.7.1",
+                    format!("<{shown}> in From: {NOT_OWNED}"),
+                ))
+            }
+            Ok(Some(SubmissionRefusal::Placeholder(why))) => Err(Reply::new(
+                550,
+                "5.7.1",
+                format!(
+                    "Message refused by the outbound filter: {why}. Blank, test and placeholder \
+                     messages are not sent; write real content and send again"
+                ),
+            )),
+            Err(error) => {
+                tracing::error!(%error, "submission check failed");
+                Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Temporary failure, try again later",
+                ))
+            }
+        }
+    }
+}
+
+/// RFC 6409 8.3 and 8.4: a submitted message without Date or Message-ID
+/// gets them from the submission server.
+pub(crate) fn complete_headers(body: Vec<u8>, hostname: &str, id: &str, now: i64) -> Vec<u8> {
+    let end = find_header_end(&body);
+    let header = &body[..end];
+    let has = |name: &str| {
+        header.split(|&b| b == b'\n').any(|line| {
+            line.len() > name.len()
+                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+                && line[name.len()] == b':'
+        })
+    };
+    let mut added = String::new();
+    if !has("date") {
+        added.push_str(&format!("Date: {}\r\n", mailroom_core::time::rfc5322(now)));
+    }
+    if !has("message-id") {
+        added.push_str(&format!("Message-ID: <{id}.{now}@{hostname}>\r\n"));
+    }
+    if added.is_empty() {
+        return body;
+    }
+    let mut out = added.into_bytes();
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Where the header ends (the blank line), or the whole message.
+fn find_header_end(body: &[u8]) -> usize {
+    body.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(body.len(), |p| p + 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::complete_headers;
+
+    #[test]
+    fn date_and_message_id_are_added_only_when_missing() {
+        let out = complete_headers(b"Subject: hi\r\n\r\nbody\r\n".to_vec(), "mx.test", "ABC", 0);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "Date: Thu, 1 Jan 1970 00:00:00 +0000\r\nMessage-ID: <ABC.0@mx.test>\r\nSubject: hi"
+            ),
+            "{text}"
+        );
+        let full = b"Date: x\r\nMessage-Id: <a@b>\r\n\r\nbody: not a header\r\n".to_vec();
+        assert_eq!(complete_headers(full.clone(), "mx.test", "ABC", 0), full);
+    }
+}
