@@ -30,6 +30,7 @@ pub const LISTENERS_FILE: &str = "listeners.json";
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     crate::limits::raise_open_files();
     crate::limits::tune_allocator();
+    crate::limits::spawn_memory_trimmer();
     let store = SqliteStore::open(&config.data_dir, Arc::new(SystemClock)).with_context(|| {
         format!(
             "cannot open the data directory {}",
