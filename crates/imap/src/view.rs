@@ -120,7 +120,11 @@ impl MailboxView {
                 Sequence::Single(s) => (value(s), value(s)),
                 Sequence::Range(x, y) => (value(x).min(value(y)), value(x).max(value(y))),
             };
-            if uid {
+            if uid && a == b {
+                if let Some(seq) = self.seq_of(a) {
+                    ranges.push((seq, seq));
+                }
+            } else if uid {
                 let start = partition_point(&self.messages, |m| m.uid < a);
                 let end = partition_point(&self.messages, |m| m.uid <= b);
                 if start < end {

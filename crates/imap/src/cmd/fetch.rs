@@ -357,7 +357,11 @@ impl Session {
                 .collect();
             let cached: Vec<Option<Arc<Parsed>>> = messages
                 .iter()
-                .map(|m| self.server.parsed.get(&m.blob))
+                .map(|m| {
+                    structure_wanted
+                        .then(|| self.server.parsed.get(&m.blob))
+                        .flatten()
+                })
                 .collect();
             // Read what the chunk needs from the store in one call.
             let wanted: Vec<u32> = messages

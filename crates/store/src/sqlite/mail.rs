@@ -218,6 +218,6 @@ pub(crate) fn message_content(
         // A message whose body is gone is damage, not an expunge.
         return Err(StoreError::CorruptBlob(blob));
     }
-    content.extend_from_slice(&super::blobs::checked(files, blob.parse()?, data)?);
+    content.extend_from_slice(&super::blobs::body(files, blob.parse()?, data)?);
     Ok(content)
 }
