@@ -42,6 +42,23 @@ impl Mail {
         Ok(self.store.mailbox_get(account_id, name).await?)
     }
 
+    /// A mailbox's row for opening it (SELECT): remembered after the first
+    /// read, until the account's mailboxes change. Its counters may be
+    /// old; the shared state ([`Mail::open_mailbox`]) has the current ones.
+    pub async fn mailbox_to_open(&self, account_id: i64, name: &str) -> Result<Option<Mailbox>> {
+        let states = self.events.states();
+        match states.row(account_id, name) {
+            Ok(mailbox) => Ok(Some(mailbox)),
+            Err(generation) => {
+                let row = self.store.mailbox_get(account_id, name).await?;
+                if let Some(mailbox) = &row {
+                    states.remember_row(generation, name, mailbox.clone());
+                }
+                Ok(row)
+            }
+        }
+    }
+
     /// The in-memory state of a mailbox, shared by every session that has
     /// it open; read from the store only when no one holds it yet.
     pub async fn open_mailbox(&self, mailbox: &Mailbox) -> Result<Arc<SharedMailbox>> {

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use imbl::Vector;
-use mailroom_store::{BlobId, Delivered, Flags, MessageMeta};
+use mailroom_store::{BlobId, Delivered, Flags, Mailbox, MessageMeta};
 use tokio::sync::watch;
 
 use super::MailboxEvent;
@@ -224,10 +224,21 @@ enum Entry {
     Loading(Vec<MailboxEvent>),
 }
 
+/// Mailbox rows by account and name, so opening a mailbox reads nothing.
+/// Names change only through [`super::Mail`], which announces it
+/// (`MailboxesChanged`); each announcement drops the account's rows and
+/// moves the generation on, so a read that raced with it is not kept.
+#[derive(Default)]
+struct Rows {
+    generation: u64,
+    by_account: HashMap<i64, HashMap<String, Mailbox>>,
+}
+
 /// Every mailbox currently held in memory.
 #[derive(Default)]
 pub struct MailboxStates {
     entries: Mutex<HashMap<i64, Entry>>,
+    rows: Mutex<Rows>,
     /// One load at a time, so two sessions opening the same cold mailbox
     /// read it once.
     loading: tokio::sync::Mutex<()>,
@@ -245,8 +256,40 @@ impl MailboxStates {
         }
     }
 
+    fn rows(&self) -> std::sync::MutexGuard<'_, Rows> {
+        self.rows.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A remembered mailbox row, or the generation to remember one under.
+    pub(crate) fn row(&self, account_id: i64, name: &str) -> Result<Mailbox, u64> {
+        let rows = self.rows();
+        rows.by_account
+            .get(&account_id)
+            .and_then(|names| names.get(name))
+            .cloned()
+            .ok_or(rows.generation)
+    }
+
+    /// Remembers a row read from the store, unless names changed since
+    /// `generation` was handed out.
+    pub(crate) fn remember_row(&self, generation: u64, name: &str, mailbox: Mailbox) {
+        let mut rows = self.rows();
+        if rows.generation == generation {
+            rows.by_account
+                .entry(mailbox.account_id)
+                .or_default()
+                .insert(name.to_string(), mailbox);
+        }
+    }
+
     /// Keeps the state of every held mailbox current.
     pub(crate) fn apply(&self, event: &MailboxEvent) {
+        if let MailboxEvent::MailboxesChanged { account_id } = event {
+            let mut rows = self.rows();
+            rows.generation += 1;
+            rows.by_account.remove(account_id);
+            return;
+        }
         let Some(mailbox_id) = event.mailbox_id() else {
             return;
         };
@@ -385,6 +428,29 @@ mod tests {
             modseq: 11,
         });
         assert!(!watcher.has_changed().unwrap());
+    }
+
+    #[test]
+    fn mailbox_rows_are_forgotten_when_names_change() {
+        let states = MailboxStates::default();
+        let row = Mailbox {
+            id: 7,
+            account_id: 1,
+            name: "Work".into(),
+            special_use: None,
+            uidvalidity: 1,
+            uidnext: 1,
+            highestmodseq: 1,
+            subscribed: true,
+        };
+        let generation = states.row(1, "Work").unwrap_err();
+        states.remember_row(generation, "Work", row.clone());
+        assert_eq!(states.row(1, "Work"), Ok(row.clone()));
+        states.apply(&MailboxEvent::MailboxesChanged { account_id: 1 });
+        assert!(states.row(1, "Work").is_err());
+        // A read that started before the change is not remembered.
+        states.remember_row(generation, "Work", row);
+        assert!(states.row(1, "Work").is_err());
     }
 
     #[tokio::test]

@@ -60,7 +60,7 @@ impl Session {
         };
         let account_id = self.account.as_ref().map_or(0, |a| a.id);
         let mail = self.server.mail.clone();
-        let mailbox = match mail.mailbox(account_id, &name).await {
+        let mailbox = match mail.mailbox_to_open(account_id, &name).await {
             Ok(Some(m)) => m,
             Ok(None) => return Done::no(format!("No mailbox {name}")).code("NONEXISTENT"),
             Err(e) => return refuse(e),
