@@ -8,6 +8,7 @@ pub mod idna;
 pub mod mail;
 pub mod password;
 pub mod sasl;
+pub mod sending;
 pub mod size;
 pub mod time;
 

@@ -49,6 +49,25 @@ pub enum Command {
     /// Assign domains to DomainAdmin accounts.
     #[command(subcommand, name = "domain-admin")]
     DomainAdmin(DomainAdminCommand),
+    /// Global sending limits (per-account ones: `account set`).
+    #[command(subcommand, name = "sending-limits")]
+    SendingLimits(SendingLimitsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SendingLimitsCommand {
+    /// The global limits (defaults where none is set).
+    Show,
+    /// Set the global limits: capacity/drain time, e.g. 200/60s or 50/3.6m;
+    /// `default` returns to the built-in value.
+    Set {
+        /// Mail to hosted domains (default 200/60s).
+        #[arg(long)]
+        local: Option<String>,
+        /// Mail to other domains (default 50/216s).
+        #[arg(long)]
+        external: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +125,14 @@ pub enum AccountCommand {
         /// IMAP devices), expunge, or keep.
         #[arg(long)]
         pop3_delete: Option<String>,
+        /// Sending limit for mail to hosted domains, e.g. 200/60s, or
+        /// `default` for the global one.
+        #[arg(long)]
+        send_local: Option<String>,
+        /// Sending limit for mail to other domains, e.g. 50/3.6m, or
+        /// `default`.
+        #[arg(long)]
+        send_external: Option<String>,
     },
     /// Set a new password.
     Passwd {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailroom_core::mail::{Refusal, Resolved};
-use mailroom_core::store::Account;
+use mailroom_core::store::{Account, SendClass};
 use mailroom_net::{Shutdown, Stream};
 
 use crate::command::{self, Command, MailFrom};
@@ -293,6 +293,9 @@ impl Session {
         };
         let reply = match resolved {
             Ok(recipient) => {
+                if let Err(reply) = self.count_sending(SendClass::Local).await {
+                    return self.continue_if(reply);
+                }
                 if let Some(envelope) = self.envelope.as_mut() {
                     envelope.recipients.push(recipient);
                 }

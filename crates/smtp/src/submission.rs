@@ -3,6 +3,7 @@
 //! delivered directly, and the message is checked before it is accepted.
 
 use mailroom_core::mail::SubmissionRefusal;
+use mailroom_core::store::SendClass;
 
 use crate::reply::Reply;
 use crate::session::Session;
@@ -29,6 +30,39 @@ impl Session {
                     451,
                     "4.3.0",
                     "Temporary lookup failure, try again later",
+                ))
+            }
+        }
+    }
+
+    /// On submission, counts a recipient against the user's sending quota
+    /// for its class (RFC 6409 leaves the policy to us; 451 4.7.1 says
+    /// when the next message is allowed). The MX listener counts nothing.
+    pub(crate) async fn count_sending(&self, class: SendClass) -> Result<(), Reply> {
+        let Some(account) = self
+            .account
+            .as_ref()
+            .filter(|_| self.server.is_submission())
+        else {
+            return Ok(());
+        };
+        match self.server.mail.take_sending(account, class).await {
+            Ok(None) => Ok(()),
+            Ok(Some(wait)) => Err(Reply::new(
+                451,
+                "4.7.1",
+                format!(
+                    "Sending limit reached ({} mail): the next message is allowed in {}",
+                    class.as_str(),
+                    human_wait(wait)
+                ),
+            )),
+            Err(error) => {
+                tracing::error!(%error, "sending quota check failed");
+                Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Temporary failure, try again later",
                 ))
             }
         }
@@ -74,6 +108,24 @@ impl Session {
     }
 }
 
+/// `45 seconds`, `4 minutes`, `2 hours 5 minutes`.
+fn human_wait(seconds: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match seconds {
+        0..60 => plural(seconds.max(1), "second"),
+        60..3600 => plural(seconds.div_ceil(60), "minute"),
+        _ => {
+            let minutes = seconds.div_ceil(60);
+            let (h, m) = (minutes / 60, minutes % 60);
+            if m == 0 {
+                plural(h, "hour")
+            } else {
+                format!("{} {}", plural(h, "hour"), plural(m, "minute"))
+            }
+        }
+    }
+}
+
 /// RFC 6409 8.3 and 8.4: a submitted message without Date or Message-ID
 /// gets them from the submission server.
 pub(crate) fn complete_headers(body: Vec<u8>, hostname: &str, id: &str, now: i64) -> Vec<u8> {
@@ -110,7 +162,16 @@ fn find_header_end(body: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::complete_headers;
+    use super::{complete_headers, human_wait};
+
+    #[test]
+    fn waits_read_like_a_person_wrote_them() {
+        assert_eq!(human_wait(1), "1 second");
+        assert_eq!(human_wait(45), "45 seconds");
+        assert_eq!(human_wait(61), "2 minutes");
+        assert_eq!(human_wait(3600), "1 hour");
+        assert_eq!(human_wait(7500), "2 hours 5 minutes");
+    }
 
     #[test]
     fn date_and_message_id_are_added_only_when_missing() {

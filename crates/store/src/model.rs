@@ -357,3 +357,66 @@ pub struct Copied {
     /// For a move: what left the source.
     pub expunged: Expunged,
 }
+
+/// What a sending limit applies to: mail to hosted domains, or elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendClass {
+    Local,
+    External,
+}
+
+impl SendClass {
+    pub const ALL: [SendClass; 2] = [SendClass::Local, SendClass::External];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendClass::Local => "local",
+            SendClass::External => "external",
+        }
+    }
+}
+
+/// A leaky bucket: it holds `capacity` messages and one leaves it every
+/// `drain_secs` seconds; a message that does not fit waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SendLimit {
+    pub capacity: u32,
+    pub drain_secs: u32,
+}
+
+impl fmt::Display for SendLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}s", self.capacity, self.drain_secs)
+    }
+}
+
+impl FromStr for SendLimit {
+    type Err = String;
+
+    /// `200/60s`, `50/3.6m`, `1000/1h`: capacity, then how long one
+    /// message takes to drain.
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let bad =
+            || format!("invalid sending limit '{text}': expected e.g. 200/60s, 50/3.6m or 20/1h");
+        let (capacity, period) = text.trim().split_once('/').ok_or_else(bad)?;
+        let capacity: u32 = capacity.trim().parse().map_err(|_| bad())?;
+        let period = period.trim();
+        let (number, unit) = period.split_at(period.len().saturating_sub(1));
+        let scale = match unit {
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        let drain_secs = (value * scale).round();
+        if capacity == 0 || !(1.0..=86_400.0 * 30.0).contains(&drain_secs) {
+            return Err(bad());
+        }
+        Ok(SendLimit {
+            capacity,
+            drain_secs: drain_secs as u32,
+        })
+    }
+}

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 
 use crate::{
     Account, AccountChange, Alias, BlobId, Copied, Delivered, Delivery, Domain, Expunged,
-    FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SpecialUse,
+    FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SendClass, SendLimit,
+    SpecialUse,
 };
 
 /// Everything the application services need from persistent storage.
@@ -106,6 +107,27 @@ pub trait Store: Send + Sync + 'static {
         mailbox_id: i64,
         uids: Vec<u32>,
     ) -> Result<Vec<(u32, Vec<u8>)>>;
+    /// A sending limit stored for an account, or the global one for
+    /// account 0; `None` when none is set there.
+    async fn send_limit_get(&self, account_id: i64, class: SendClass) -> Result<Option<SendLimit>>;
+    /// Sets (or with `None` removes) an account's or the global limit.
+    async fn send_limit_set(
+        &self,
+        account_id: i64,
+        class: SendClass,
+        limit: Option<SendLimit>,
+    ) -> Result<()>;
+    /// Messages in an account's bucket now.
+    async fn send_level(&self, account_id: i64, class: SendClass, limit: SendLimit) -> Result<f64>;
+    /// Counts `count` messages against the bucket if they fit (`None`), or
+    /// gives the seconds until they would.
+    async fn send_take(
+        &self,
+        account_id: i64,
+        class: SendClass,
+        limit: SendLimit,
+        count: u32,
+    ) -> Result<Option<u64>>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

@@ -37,7 +37,7 @@ pub struct MailSettings {
 
 #[derive(Clone)]
 pub struct Mail {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     events: ChangeBus,
     settings: Arc<MailSettings>,

@@ -1,7 +1,8 @@
 use mailroom_core::Directory;
 use mailroom_core::directory::{AccountSettings, NewAccountRequest};
+use mailroom_core::sending::SendingLimit;
 use mailroom_core::size;
-use mailroom_store::{Account, Pop3Delete, Role};
+use mailroom_store::{Account, Pop3Delete, Role, SendClass};
 
 use super::{read_password, yes_no};
 use crate::cli::AccountCommand;
@@ -78,19 +79,39 @@ pub async fn run(
             } else {
                 "-".into()
             };
+            let sending = directory.sending_limits(&a.email).await?;
+            let mut rows = vec![
+                ("email", a.email.clone()),
+                ("role", a.role.to_string()),
+                ("enabled", yes_no(a.enabled)),
+                ("api access", yes_no(a.api_access)),
+                ("used", size::format(a.used_bytes)),
+                ("quota", quota_text(&a)),
+                ("administers", domains),
+                ("pop3 delete", a.pop3_delete.as_str().to_string()),
+                ("pop3 last used", pop3_last_used(&a)),
+            ];
+            for limit in &sending {
+                rows.push((
+                    match limit.class {
+                        SendClass::Local => "sending (local)",
+                        SendClass::External => "sending (external)",
+                    },
+                    super::sending_text(limit),
+                ));
+            }
+            #[derive(serde::Serialize)]
+            struct Shown<'a> {
+                #[serde(flatten)]
+                account: &'a Account,
+                sending: &'a [SendingLimit],
+            }
             out.one(
-                &a,
-                &[
-                    ("email", a.email.clone()),
-                    ("role", a.role.to_string()),
-                    ("enabled", yes_no(a.enabled)),
-                    ("api access", yes_no(a.api_access)),
-                    ("used", size::format(a.used_bytes)),
-                    ("quota", quota_text(&a)),
-                    ("administers", domains),
-                    ("pop3 delete", a.pop3_delete.as_str().to_string()),
-                    ("pop3 last used", pop3_last_used(&a)),
-                ],
+                &Shown {
+                    account: &a,
+                    sending: &sending,
+                },
+                &rows,
             );
         }
         AccountCommand::Set {
@@ -100,6 +121,8 @@ pub async fn run(
             quota,
             role,
             pop3_delete,
+            send_local,
+            send_external,
         } => {
             let settings = AccountSettings {
                 enabled,
@@ -111,7 +134,17 @@ pub async fn run(
                     .map(|p| p.parse::<Pop3Delete>().map_err(anyhow::Error::msg))
                     .transpose()?,
             };
+            let limits = [
+                (SendClass::Local, send_local),
+                (SendClass::External, send_external),
+            ];
+            let limits = super::parse_limits(limits)?;
             let account = directory.update_account(&email, settings).await?;
+            for (class, limit) in limits {
+                directory
+                    .set_sending_limit(Some(&account.email), class, limit)
+                    .await?;
+            }
             out.done(&format!("account {} updated", account.email));
         }
         AccountCommand::Passwd { email, password } => {

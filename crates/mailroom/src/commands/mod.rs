@@ -6,6 +6,7 @@ mod account;
 mod alias;
 mod domain;
 mod domain_admin;
+mod sending;
 
 use std::io::BufRead;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::Account(c) => account::run(c, &directory, out).await,
         Command::Alias(c) => alias::run(c, &directory, out).await,
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,
+        Command::SendingLimits(c) => sending::run(c, &directory, out).await,
         Command::Serve => unreachable!("serve is not an admin command"),
     };
     store.close();
@@ -57,4 +59,29 @@ fn read_password(source: PasswordSource) -> anyhow::Result<PasswordInput> {
 
 fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_string()
+}
+
+/// `12.0 of 200/60s (default)`: a bucket's use, its limit and where it is set.
+fn sending_text(limit: &mailroom_core::sending::SendingLimit) -> String {
+    let used = limit.used.map(|u| format!("{u} of ")).unwrap_or_default();
+    format!("{used}{} ({})", limit.limit, limit.source)
+}
+
+/// `--send-local 200/60s` style options: `default` clears the setting.
+type LimitChange = (mailroom_store::SendClass, Option<mailroom_store::SendLimit>);
+
+fn parse_limits(
+    given: [(mailroom_store::SendClass, Option<String>); 2],
+) -> anyhow::Result<Vec<LimitChange>> {
+    let mut changes = Vec::new();
+    for (class, text) in given {
+        let Some(text) = text else { continue };
+        let limit = if text.eq_ignore_ascii_case("default") {
+            None
+        } else {
+            Some(text.parse().map_err(anyhow::Error::msg)?)
+        };
+        changes.push((class, limit));
+    }
+    Ok(changes)
 }

@@ -6,6 +6,7 @@ mod mail;
 mod mailbox_ops;
 mod readers;
 mod schema;
+mod sending;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -17,8 +18,8 @@ use rusqlite::Connection;
 
 use crate::{
     Account, AccountChange, Alias, BlobId, BlobStore, Clock, Copied, Delivered, Delivery, Domain,
-    Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SpecialUse,
-    Store, StoreError,
+    Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SendClass,
+    SendLimit, SpecialUse, Store, StoreError,
 };
 use readers::Readers;
 use writer::Writer;
@@ -361,6 +362,40 @@ impl Store for SqliteStore {
             Ok(found)
         })
         .await
+    }
+
+    async fn send_limit_get(&self, account_id: i64, class: SendClass) -> Result<Option<SendLimit>> {
+        self.read(move |c| sending::limit_get(c, account_id, class))
+            .await
+    }
+
+    async fn send_limit_set(
+        &self,
+        account_id: i64,
+        class: SendClass,
+        limit: Option<SendLimit>,
+    ) -> Result<()> {
+        self.write(move |c| sending::limit_set(c, account_id, class, limit))
+            .await
+    }
+
+    async fn send_level(&self, account_id: i64, class: SendClass, limit: SendLimit) -> Result<f64> {
+        let now = self.now();
+        self.read(move |c| sending::level(c, account_id, class, limit, now))
+            .await
+    }
+
+    async fn send_take(
+        &self,
+        account_id: i64,
+        class: SendClass,
+        limit: SendLimit,
+        count: u32,
+    ) -> Result<Option<u64>> {
+        let now = self.now();
+        // On the writer, so two sessions cannot both take the last room.
+        self.write(move |c| sending::take(c, account_id, class, limit, count, now))
+            .await
     }
 
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {

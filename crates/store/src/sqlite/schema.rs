@@ -98,6 +98,27 @@ const MIGRATIONS: &[&str] = &[
         WHERE id = OLD.blob_id;
     END;
     "#,
+    // 2: sending limits (leaky buckets): overrides per account and class
+    // (account 0 holds the global values), and each bucket's level.
+    r#"
+    CREATE TABLE send_limits (
+        account_id INTEGER NOT NULL,
+        class TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        drain_secs INTEGER NOT NULL,
+        PRIMARY KEY (account_id, class)
+    );
+    CREATE TABLE send_buckets (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        class TEXT NOT NULL,
+        level REAL NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, class)
+    );
+    CREATE TRIGGER accounts_send_limits AFTER DELETE ON accounts BEGIN
+        DELETE FROM send_limits WHERE account_id = OLD.id;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

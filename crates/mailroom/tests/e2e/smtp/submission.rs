@@ -153,3 +153,68 @@ check(len(mail) == 1 and b"Shall we meet at noon?" in mail[0], mail)
 "#,
     );
 }
+
+#[test]
+fn sending_limits_refuse_with_the_wait_and_are_shown() {
+    let server = bob();
+    server.add_user("carol@example.test");
+    server
+        .cli(&["account", "set", "bob@example.test", "--send-local", "2/1h"])
+        .ok();
+    run_python(
+        &server,
+        PRELUDE,
+        r#"
+s = submission()
+s.login("bob@example.test", os.environ["PW"])
+for n in range(2):
+    s.sendmail("bob@example.test", ["carol@example.test"], message("bob@example.test", "carol@example.test", f"note {n}"))
+refused(lambda: s.sendmail("bob@example.test", ["carol@example.test"], message("bob@example.test", "carol@example.test", "one too many")), 451, "4.7.1 Sending limit reached (local mail): the next message is allowed in 1 hour")
+s.quit()
+check(len(inbox("carol@example.test")) == 2, "the refused message was not delivered")
+"#,
+    );
+    let shown = server
+        .cli(&["--json", "account", "show", "bob@example.test"])
+        .ok()
+        .json();
+    let local = &shown["sending"][0];
+    assert_eq!(local["class"], "local", "{shown}");
+    assert_eq!(local["limit"], "2/3600s", "{shown}");
+    assert_eq!(local["source"], "account", "{shown}");
+    let used = local["used"].as_f64().unwrap();
+    assert!((1.9..=2.0).contains(&used), "{shown}");
+    assert_eq!(shown["sending"][1]["limit"], "50/216s", "{shown}");
+    assert_eq!(shown["sending"][1]["source"], "default", "{shown}");
+
+    // Global values apply to every account without its own.
+    server
+        .cli(&["sending-limits", "set", "--local", "100/30s"])
+        .ok();
+    server
+        .cli(&[
+            "account",
+            "set",
+            "bob@example.test",
+            "--send-local",
+            "default",
+        ])
+        .ok();
+    let shown = server
+        .cli(&["--json", "account", "show", "bob@example.test"])
+        .ok()
+        .json();
+    assert_eq!(shown["sending"][0]["limit"], "100/30s", "{shown}");
+    assert_eq!(shown["sending"][0]["source"], "global", "{shown}");
+    let text = server.cli(&["sending-limits", "show"]).ok().stdout;
+    assert!(
+        text.contains("100/30s") && text.contains("global"),
+        "{text}"
+    );
+    let bad = server.cli(&["sending-limits", "set", "--local", "lots"]);
+    assert!(
+        !bad.status.success() && bad.stderr.contains("expected e.g. 200/60s"),
+        "{}",
+        bad.stderr
+    );
+}
