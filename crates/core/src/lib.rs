@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod directory;
+pub mod dkim;
 mod error;
 pub mod idna;
 pub mod mail;

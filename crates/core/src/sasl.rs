@@ -1,5 +1,26 @@
 //! SASL PLAIN (RFC 4616), shared by POP3 and SMTP submission.
 
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Encodes standard base64 (RFC 4648 4) with padding.
+pub fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Decodes standard base64 (RFC 4648 4), ignoring surrounding whitespace.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
@@ -64,6 +85,20 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(base64_decode(text).as_deref(), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        for (data, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(data), text);
+            assert_eq!(base64_decode(text).as_deref(), Some(data));
         }
     }
 

@@ -90,6 +90,11 @@ pub enum DomainCommand {
     Resume {
         name: String,
     },
+    /// The DNS records to publish for a domain: MX, SPF, DKIM (both keys),
+    /// DMARC and the SRV records clients use to find the service.
+    Dns {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -420,3 +420,16 @@ impl FromStr for SendLimit {
         })
     }
 }
+
+/// A domain's DKIM signing key. The private key never leaves the store
+/// except to sign; `public_key` is the `p=` value of its DNS record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DkimKey {
+    pub selector: String,
+    /// `rsa-sha256` or `ed25519-sha256`.
+    pub algorithm: String,
+    #[serde(skip)]
+    pub private_key: String,
+    pub public_key: String,
+    pub created_at: i64,
+}

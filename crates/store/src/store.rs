@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    Account, AccountChange, Alias, BlobId, Copied, Delivered, Delivery, Domain, Expunged,
+    Account, AccountChange, Alias, BlobId, Copied, Delivered, Delivery, DkimKey, Domain, Expunged,
     FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SendClass, SendLimit,
     SpecialUse,
 };
@@ -128,6 +128,10 @@ pub trait Store: Send + Sync + 'static {
         limit: SendLimit,
         count: u32,
     ) -> Result<Option<u64>>;
+    /// Adds DKIM keys to a domain.
+    async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()>;
+    /// A domain's DKIM keys, oldest first.
+    async fn dkim_keys(&self, domain: &str) -> Result<Vec<DkimKey>>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

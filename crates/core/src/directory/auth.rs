@@ -51,6 +51,7 @@ impl Directory {
         let domain = address::domain(hostname)?;
         if self.store.domain_get(&domain).await?.is_none() {
             self.store.domain_create(&domain).await?;
+            self.add_dkim_keys(&domain).await?;
         }
         let email = format!("admin@{domain}");
         let secret = password::generate();

@@ -1,12 +1,32 @@
 use mailroom_store::Domain;
 
 use super::Directory;
+use crate::dkim::{self, DnsRecord};
 use crate::{CoreError, Result, address};
 
 impl Directory {
+    /// Adds a domain with its DKIM keys (RSA-2048 and Ed25519).
     pub async fn add_domain(&self, name: &str) -> Result<Domain> {
         let name = address::domain(name)?;
-        Ok(self.store.domain_create(&name).await?)
+        let domain = self.store.domain_create(&name).await?;
+        self.add_dkim_keys(&name).await?;
+        Ok(domain)
+    }
+
+    pub(crate) async fn add_dkim_keys(&self, domain: &str) -> Result<()> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let keys = super::blocking(move || dkim::generate(now)).await?;
+        Ok(self.store.dkim_keys_add(domain, keys).await?)
+    }
+
+    /// The DNS records a domain must publish, with its DKIM keys.
+    pub async fn dns_records(&self, name: &str, hostname: &str) -> Result<Vec<DnsRecord>> {
+        let name = address::domain(name)?;
+        self.domain(&name).await?;
+        let keys = self.store.dkim_keys(&name).await?;
+        Ok(dkim::records(&name, hostname, &keys))
     }
 
     pub async fn domain(&self, name: &str) -> Result<Domain> {

@@ -1,4 +1,5 @@
 use mailroom_core::Directory;
+use mailroom_core::dkim::DnsRecord;
 use mailroom_store::Domain;
 
 use super::yes_no;
@@ -8,6 +9,7 @@ use crate::output::Output;
 pub async fn run(
     command: DomainCommand,
     directory: &Directory,
+    hostname: &str,
     out: &Output,
 ) -> anyhow::Result<()> {
     match command {
@@ -35,6 +37,12 @@ pub async fn run(
         DomainCommand::Resume { name } => {
             let domain = directory.set_domain_suspended(&name, false).await?;
             out.done(&format!("domain {} resumed", domain.name));
+        }
+        DomainCommand::Dns { name } => {
+            let records = directory.dns_records(&name, hostname).await?;
+            out.list(&records, &["NAME", "TYPE", "VALUE"], |r: &DnsRecord| {
+                vec![r.name.clone(), r.kind.to_string(), r.value.clone()]
+            });
         }
     }
     Ok(())

@@ -29,7 +29,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
     })?;
     let directory = Directory::new(Arc::new(store.clone()));
     let result = match command {
-        Command::Domain(c) => domain::run(c, &directory, out).await,
+        Command::Domain(c) => domain::run(c, &directory, &config.hostname, out).await,
         Command::Account(c) => account::run(c, &directory, out).await,
         Command::Alias(c) => alias::run(c, &directory, out).await,
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,

@@ -325,3 +325,73 @@ fn the_cli_works_beside_the_running_server() {
     assert_eq!(domains.as_array().unwrap().len(), 9);
     assert_eq!(server.http_get("/healthz").0, 200);
 }
+
+#[test]
+fn a_new_domain_gets_dkim_keys_and_the_records_to_publish() {
+    let server = server();
+    server.cli(&["domain", "add", "shop.example.test"]).ok();
+    let out = server
+        .cli(&["--json", "domain", "dns", "shop.example.test"])
+        .ok();
+    assert!(!out.stdout.contains("PRIVATE"), "no private key is shown");
+    let records = out.json();
+    let records = records.as_array().unwrap();
+    let find = |name: &str, kind: &str| {
+        records
+            .iter()
+            .find(|r| r["name"] == name && r["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} {name} in {records:?}"))["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(find("shop.example.test.", "MX"), "10 mail.example.test.");
+    assert_eq!(find("shop.example.test.", "TXT"), "v=spf1 mx -all");
+    assert!(find("_dmarc.shop.example.test.", "TXT").starts_with("v=DMARC1; p=quarantine"));
+    assert_eq!(
+        find("_submission._tcp.shop.example.test.", "SRV"),
+        "0 1 587 mail.example.test."
+    );
+    let dkim: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["name"].as_str().unwrap().contains("._domainkey."))
+        .collect();
+    assert_eq!(dkim.len(), 2, "{dkim:?}");
+    // Both public keys are what their algorithm needs, checked by OpenSSL
+    // (RSA: a 2048-bit SubjectPublicKeyInfo) and by length (Ed25519: raw).
+    let script = format!(
+        r#"
+import base64, subprocess, sys
+records = {records}
+for value in records:
+    p = value.split("p=")[1]
+    der = base64.b64decode(p)
+    if "k=rsa" in value:
+        out = subprocess.run(["openssl", "pkey", "-pubin", "-inform", "DER", "-noout", "-text"], input=der, capture_output=True)
+        assert b"2048 bit" in out.stdout, out
+    else:
+        assert "k=ed25519" in value and len(der) == 32, value
+print("ok")
+"#,
+        records =
+            serde_json::to_string(&dkim.iter().map(|r| r["value"].clone()).collect::<Vec<_>>())
+                .unwrap()
+    );
+    let checked = server.python(&script);
+    assert!(
+        checked.stdout.contains("ok"),
+        "{} {}",
+        checked.stdout,
+        checked.stderr
+    );
+    let table = server
+        .cli(&["domain", "dns", "shop.example.test"])
+        .ok()
+        .stdout;
+    assert!(
+        table.contains("_domainkey.shop.example.test.") && table.contains("TXT"),
+        "{table}"
+    );
+    let err = server.cli(&["domain", "dns", "nowhere.test"]).fails();
+    assert_eq!(err.trim(), "error: domain nowhere.test not found");
+}

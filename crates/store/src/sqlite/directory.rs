@@ -3,7 +3,8 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
-    Account, AccountChange, Alias, Domain, NewAccount, Result, Role, SpecialUse, StoreError,
+    Account, AccountChange, Alias, DkimKey, Domain, NewAccount, Result, Role, SpecialUse,
+    StoreError,
 };
 
 fn domain_from_row(row: &Row<'_>) -> rusqlite::Result<Domain> {
@@ -344,4 +345,43 @@ pub(crate) fn note_pop3_use(conn: &Connection, account_id: i64, ip: &str, now: i
         params![account_id, now, ip],
     )?;
     Ok(())
+}
+
+pub(crate) fn dkim_keys_add(conn: &Connection, domain: &str, keys: &[DkimKey]) -> Result<()> {
+    let domain = domain_require(conn, domain)?;
+    for key in keys {
+        conn.execute(
+            "INSERT INTO dkim_keys (domain_id, selector, algorithm, private_key, public_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                domain.id,
+                key.selector,
+                key.algorithm,
+                key.private_key,
+                key.public_key,
+                key.created_at
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn dkim_keys(conn: &Connection, domain: &str) -> Result<Vec<DkimKey>> {
+    let domain = domain_require(conn, domain)?;
+    let mut stmt = conn.prepare(
+        "SELECT selector, algorithm, private_key, public_key, created_at FROM dkim_keys
+         WHERE domain_id = ?1 ORDER BY created_at, selector DESC",
+    )?;
+    let keys = stmt
+        .query_map([domain.id], |r| {
+            Ok(DkimKey {
+                selector: r.get(0)?,
+                algorithm: r.get(1)?,
+                private_key: r.get(2)?,
+                public_key: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(keys)
 }

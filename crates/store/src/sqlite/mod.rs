@@ -17,9 +17,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    Account, AccountChange, Alias, BlobId, BlobStore, Clock, Copied, Delivered, Delivery, Domain,
-    Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SendClass,
-    SendLimit, SpecialUse, Store, StoreError,
+    Account, AccountChange, Alias, BlobId, BlobStore, Clock, Copied, Delivered, Delivery, DkimKey,
+    Domain, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result,
+    SendClass, SendLimit, SpecialUse, Store, StoreError,
 };
 use readers::Readers;
 use writer::Writer;
@@ -396,6 +396,17 @@ impl Store for SqliteStore {
         // On the writer, so two sessions cannot both take the last room.
         self.write(move |c| sending::take(c, account_id, class, limit, count, now))
             .await
+    }
+
+    async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()> {
+        let domain = domain.to_string();
+        self.write(move |c| directory::dkim_keys_add(c, &domain, &keys))
+            .await
+    }
+
+    async fn dkim_keys(&self, domain: &str) -> Result<Vec<DkimKey>> {
+        let domain = domain.to_string();
+        self.read(move |c| directory::dkim_keys(c, &domain)).await
     }
 
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {

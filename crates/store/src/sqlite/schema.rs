@@ -99,7 +99,7 @@ const MIGRATIONS: &[&str] = &[
     END;
     "#,
     // 2: sending limits (leaky buckets): overrides per account and class
-    // (account 0 holds the global values), and each bucket's level.
+    // (account 0 holds the global values), each bucket's level; DKIM keys.
     r#"
     CREATE TABLE send_limits (
         account_id INTEGER NOT NULL,
@@ -118,6 +118,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER accounts_send_limits AFTER DELETE ON accounts BEGIN
         DELETE FROM send_limits WHERE account_id = OLD.id;
     END;
+    -- DKIM signing keys of each domain (RFC 6376, RFC 8463).
+    CREATE TABLE dkim_keys (
+        domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        selector TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        private_key TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (domain_id, selector)
+    );
     "#,
 ];
 
