@@ -67,6 +67,9 @@ pub enum SendingLimitsCommand {
         /// Mail to other domains (default 50/216s).
         #[arg(long)]
         external: Option<String>,
+        /// Recipients submitted from one client address (default 500/7s).
+        #[arg(long)]
+        per_ip: Option<String>,
     },
 }
 

@@ -46,6 +46,28 @@ impl Session {
         else {
             return Ok(());
         };
+        match self.server.mail.take_ip_sending(self.peer.ip()).await {
+            Ok(None) => {}
+            Ok(Some(wait)) => {
+                return Err(Reply::new(
+                    451,
+                    "4.7.1",
+                    format!(
+                        "Too many recipients from your address {}: the next is allowed in {}",
+                        self.peer.ip(),
+                        human_wait(wait)
+                    ),
+                ));
+            }
+            Err(error) => {
+                tracing::error!(%error, "sending quota check failed");
+                return Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Temporary failure, try again later",
+                ));
+            }
+        }
         match self.server.mail.take_sending(account, class).await {
             Ok(None) => Ok(()),
             Ok(Some(wait)) => Err(Reply::new(

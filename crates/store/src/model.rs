@@ -358,21 +358,26 @@ pub struct Copied {
     pub expunged: Expunged,
 }
 
-/// What a sending limit applies to: mail to hosted domains, or elsewhere.
+/// What a sending limit applies to: an account's mail to hosted domains
+/// or elsewhere, or every recipient submitted from one client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum SendClass {
     Local,
     External,
+    PerIp,
 }
 
 impl SendClass {
-    pub const ALL: [SendClass; 2] = [SendClass::Local, SendClass::External];
+    /// The classes an account has buckets for.
+    pub const ACCOUNT: [SendClass; 2] = [SendClass::Local, SendClass::External];
+    pub const ALL: [SendClass; 3] = [SendClass::Local, SendClass::External, SendClass::PerIp];
 
     pub fn as_str(self) -> &'static str {
         match self {
             SendClass::Local => "local",
             SendClass::External => "external",
+            SendClass::PerIp => "per-ip",
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Mail {
     clock: Arc<dyn Clock>,
     events: ChangeBus,
     settings: Arc<MailSettings>,
+    /// Recipients submitted per client address (sending limits).
+    pub(crate) ip_buckets: Arc<crate::sending::IpBuckets>,
 }
 
 impl Mail {
@@ -55,6 +57,7 @@ impl Mail {
             clock,
             events,
             settings: Arc::new(settings),
+            ip_buckets: Arc::default(),
         }
     }
 

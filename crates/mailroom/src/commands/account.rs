@@ -96,6 +96,7 @@ pub async fn run(
                     match limit.class {
                         SendClass::Local => "sending (local)",
                         SendClass::External => "sending (external)",
+                        SendClass::PerIp => "sending (per address)",
                     },
                     super::sending_text(limit),
                 ));
@@ -134,7 +135,7 @@ pub async fn run(
                     .map(|p| p.parse::<Pop3Delete>().map_err(anyhow::Error::msg))
                     .transpose()?,
             };
-            let limits = [
+            let limits = vec![
                 (SendClass::Local, send_local),
                 (SendClass::External, send_external),
             ];

@@ -71,7 +71,7 @@ fn sending_text(limit: &mailroom_core::sending::SendingLimit) -> String {
 type LimitChange = (mailroom_store::SendClass, Option<mailroom_store::SendLimit>);
 
 fn parse_limits(
-    given: [(mailroom_store::SendClass, Option<String>); 2],
+    given: Vec<(mailroom_store::SendClass, Option<String>)>,
 ) -> anyhow::Result<Vec<LimitChange>> {
     let mut changes = Vec::new();
     for (class, text) in given {

@@ -23,11 +23,18 @@ pub async fn run(
                 ]
             });
         }
-        SendingLimitsCommand::Set { local, external } => {
-            let changes =
-                super::parse_limits([(SendClass::Local, local), (SendClass::External, external)])?;
+        SendingLimitsCommand::Set {
+            local,
+            external,
+            per_ip,
+        } => {
+            let changes = super::parse_limits(vec![
+                (SendClass::Local, local),
+                (SendClass::External, external),
+                (SendClass::PerIp, per_ip),
+            ])?;
             if changes.is_empty() {
-                anyhow::bail!("nothing to set: give --local and/or --external");
+                anyhow::bail!("nothing to set: give --local, --external or --per-ip");
             }
             for (class, limit) in changes {
                 directory.set_sending_limit(None, class, limit).await?;

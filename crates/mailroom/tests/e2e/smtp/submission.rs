@@ -218,3 +218,32 @@ check(len(inbox("carol@example.test")) == 2, "the refused message was not delive
         bad.stderr
     );
 }
+
+#[test]
+fn one_client_address_cannot_submit_without_limit() {
+    let server = bob();
+    server.add_user("carol@example.test");
+    server
+        .cli(&["sending-limits", "set", "--per-ip", "1/1h"])
+        .ok();
+    let text = server.cli(&["sending-limits", "show"]).ok().stdout;
+    assert!(
+        text.contains("per-ip") && text.contains("1/3600s"),
+        "{text}"
+    );
+    run_python(
+        &server,
+        PRELUDE,
+        r#"
+s = submission()
+s.login("carol@example.test", os.environ["PW"])
+s.sendmail("carol@example.test", ["bob@example.test"], message("carol@example.test", "bob@example.test", "first"))
+s.quit()
+# Another account from the same address shares the address's bucket.
+s = submission()
+s.login("bob@example.test", os.environ["PW"])
+refused(lambda: s.sendmail("bob@example.test", ["carol@example.test"], message("bob@example.test", "carol@example.test", "second")), 451, "4.7.1 Too many recipients from your address 127.0.0.1: the next is allowed in 1 hour")
+s.quit()
+"#,
+    );
+}
