@@ -438,3 +438,76 @@ pub struct DkimKey {
     pub public_key: String,
     pub created_at: i64,
 }
+
+/// A message for other domains, waiting in the outbound queue.
+#[derive(Debug, Clone)]
+pub struct NewQueued {
+    pub account_id: Option<i64>,
+    /// The envelope sender (bounces go back to it).
+    pub sender: String,
+    pub recipients: Vec<String>,
+    /// Trace headers for this hop, sent before the body.
+    pub prefix: Vec<u8>,
+    pub body: std::sync::Arc<Vec<u8>>,
+}
+
+/// Where one recipient of a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecipientStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl RecipientStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientStatus::Pending => "pending",
+            RecipientStatus::Delivered => "delivered",
+            RecipientStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "delivered" => RecipientStatus::Delivered,
+            "failed" => RecipientStatus::Failed,
+            _ => RecipientStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedRecipient {
+    pub address: String,
+    pub domain: String,
+    pub status: RecipientStatus,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_host: Option<String>,
+    pub last_reply: Option<String>,
+}
+
+/// A queued message with its recipients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queued {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub sender: String,
+    pub created_at: i64,
+    pub size: u64,
+    pub recipients: Vec<QueuedRecipient>,
+}
+
+/// What one delivery attempt to one recipient came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptResult {
+    pub queue_id: i64,
+    pub address: String,
+    pub status: RecipientStatus,
+    /// When to try again (pending only).
+    pub next_attempt_at: i64,
+    pub host: Option<String>,
+    pub reply: Option<String>,
+}

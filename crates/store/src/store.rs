@@ -5,9 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    Account, AccountChange, Alias, BlobId, Copied, Delivered, Delivery, DkimKey, Domain, Expunged,
-    FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result, SendClass, SendLimit,
-    SpecialUse,
+    Account, AccountChange, Alias, AttemptResult, BlobId, Copied, Delivered, Delivery, DkimKey,
+    Domain, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, NewQueued,
+    Queued, Result, SendClass, SendLimit, SpecialUse,
 };
 
 /// Everything the application services need from persistent storage.
@@ -128,6 +128,20 @@ pub trait Store: Send + Sync + 'static {
         limit: SendLimit,
         count: u32,
     ) -> Result<Option<u64>>;
+    /// Queues a message for other domains; durable when this returns.
+    async fn queue_add(&self, queued: NewQueued) -> Result<i64>;
+    async fn queue_get(&self, id: i64) -> Result<Option<Queued>>;
+    async fn queue_list(&self) -> Result<Vec<Queued>>;
+    /// Messages with a recipient due now.
+    async fn queue_due(&self) -> Result<Vec<Queued>>;
+    /// When the next pending recipient is due.
+    async fn queue_next_due(&self) -> Result<Option<i64>>;
+    /// The bytes to send for a queued message (trace prefix and body).
+    async fn queue_content(&self, id: i64) -> Result<Vec<u8>>;
+    async fn queue_record(&self, results: Vec<AttemptResult>) -> Result<()>;
+    async fn queue_remove(&self, id: i64) -> Result<()>;
+    /// Makes pending recipients (of one message or all) due now.
+    async fn queue_retry(&self, id: Option<i64>) -> Result<usize>;
     /// Adds DKIM keys to a domain.
     async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()>;
     /// A domain's DKIM keys, oldest first.

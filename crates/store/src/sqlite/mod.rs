@@ -4,6 +4,7 @@ mod blobs;
 mod directory;
 mod mail;
 mod mailbox_ops;
+mod queue;
 mod readers;
 mod schema;
 mod sending;
@@ -17,9 +18,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    Account, AccountChange, Alias, BlobId, BlobStore, Clock, Copied, Delivered, Delivery, DkimKey,
-    Domain, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, Result,
-    SendClass, SendLimit, SpecialUse, Store, StoreError,
+    Account, AccountChange, Alias, AttemptResult, BlobId, BlobStore, Clock, Copied, Delivered,
+    Delivery, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta,
+    NewAccount, NewQueued, Queued, Result, SendClass, SendLimit, SpecialUse, Store, StoreError,
 };
 use readers::Readers;
 use writer::Writer;
@@ -396,6 +397,52 @@ impl Store for SqliteStore {
         // On the writer, so two sessions cannot both take the last room.
         self.write(move |c| sending::take(c, account_id, class, limit, count, now))
             .await
+    }
+
+    async fn queue_add(&self, queued: NewQueued) -> Result<i64> {
+        let blob = self.put_blob(queued.body.clone()).await?;
+        let files = self.inner.blobs.clone();
+        let now = self.now();
+        self.write(move |c| {
+            blobs::record(c, &files, blob, &queued.body)?;
+            queue::add(c, &queued, blob, now)
+        })
+        .await
+    }
+
+    async fn queue_get(&self, id: i64) -> Result<Option<Queued>> {
+        self.read(move |c| queue::get(c, id)).await
+    }
+
+    async fn queue_list(&self) -> Result<Vec<Queued>> {
+        self.read(queue::list).await
+    }
+
+    async fn queue_due(&self) -> Result<Vec<Queued>> {
+        let now = self.now();
+        self.read(move |c| queue::due(c, now)).await
+    }
+
+    async fn queue_next_due(&self) -> Result<Option<i64>> {
+        self.read(queue::next_due).await
+    }
+
+    async fn queue_content(&self, id: i64) -> Result<Vec<u8>> {
+        let files = self.inner.blobs.clone();
+        self.read(move |c| queue::content(c, &files, id)).await
+    }
+
+    async fn queue_record(&self, results: Vec<AttemptResult>) -> Result<()> {
+        self.write(move |c| queue::record(c, &results)).await
+    }
+
+    async fn queue_remove(&self, id: i64) -> Result<()> {
+        self.write(move |c| queue::remove(c, id)).await
+    }
+
+    async fn queue_retry(&self, id: Option<i64>) -> Result<usize> {
+        let now = self.now();
+        self.write(move |c| queue::retry(c, id, now)).await
     }
 
     async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()> {

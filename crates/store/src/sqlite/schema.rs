@@ -99,7 +99,8 @@ const MIGRATIONS: &[&str] = &[
     END;
     "#,
     // 2: sending limits (leaky buckets): overrides per account and class
-    // (account 0 holds the global values), each bucket's level; DKIM keys.
+    // (account 0 holds the global values), each bucket's level; the
+    // outbound queue; DKIM keys.
     r#"
     CREATE TABLE send_limits (
         account_id INTEGER NOT NULL,
@@ -117,6 +118,39 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TRIGGER accounts_send_limits AFTER DELETE ON accounts BEGIN
         DELETE FROM send_limits WHERE account_id = OLD.id;
+    END;
+    -- The outbound queue: one row per submitted message (its body a blob,
+    -- its trace headers a prefix) and one per recipient still to deliver.
+    CREATE TABLE queue (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        sender TEXT NOT NULL,
+        blob_id TEXT NOT NULL REFERENCES blobs(id),
+        prefix BLOB NOT NULL DEFAULT x'',
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE queue_recipients (
+        queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        -- pending | delivered | failed
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_host TEXT,
+        last_reply TEXT,
+        PRIMARY KEY (queue_id, address)
+    );
+    CREATE INDEX queue_due ON queue_recipients(status, next_attempt_at);
+    CREATE TRIGGER queue_blob_ref AFTER INSERT ON queue BEGIN
+        UPDATE blobs SET refcount = refcount + 1, unreferenced_since = NULL
+        WHERE id = NEW.blob_id;
+    END;
+    CREATE TRIGGER queue_blob_unref AFTER DELETE ON queue BEGIN
+        UPDATE blobs SET refcount = refcount - 1,
+            unreferenced_since = CASE WHEN refcount = 1
+                THEN CAST(strftime('%s', 'now') AS INTEGER) ELSE unreferenced_since END
+        WHERE id = OLD.blob_id;
     END;
     -- DKIM signing keys of each domain (RFC 6376, RFC 8463).
     CREATE TABLE dkim_keys (
