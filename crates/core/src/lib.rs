@@ -8,6 +8,7 @@ mod error;
 pub mod idna;
 pub mod mail;
 pub mod password;
+pub mod queue;
 pub mod sasl;
 pub mod sending;
 pub mod size;

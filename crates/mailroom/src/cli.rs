@@ -49,9 +49,26 @@ pub enum Command {
     /// Assign domains to DomainAdmin accounts.
     #[command(subcommand, name = "domain-admin")]
     DomainAdmin(DomainAdminCommand),
+    /// The outbound queue: mail waiting for other domains.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Global sending limits (per-account ones: `account set`).
     #[command(subcommand, name = "sending-limits")]
     SendingLimits(SendingLimitsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum QueueCommand {
+    /// Every queued message with its recipients' state.
+    List,
+    /// One message: its recipients, attempts and the last replies.
+    Show { id: i64 },
+    /// Try one message's pending recipients again now.
+    Retry { id: i64 },
+    /// Drop a message from the queue (its sender is not told).
+    Delete { id: i64 },
+    /// Try every pending recipient again now.
+    Flush,
 }
 
 #[derive(Subcommand)]

@@ -21,6 +21,30 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub smtp: SmtpConfig,
     pub imap: ImapConfig,
+    pub outbound: OutboundConfig,
+}
+
+/// `[outbound]`: how mail for other domains leaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    /// A smart host (`host:port`) for all outbound mail instead of MX
+    /// delivery.
+    pub relay: Option<String>,
+    /// The port MX hosts are reached on (25; tests use others).
+    pub port: u16,
+    /// A DNS server (`ip:port`) instead of the system's resolver.
+    pub nameserver: Option<SocketAddr>,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        Self {
+            relay: None,
+            port: 25,
+            nameserver: None,
+        }
+    }
 }
 
 /// `[imap]`: limits of the IMAP listeners.
@@ -99,6 +123,7 @@ struct File {
     tls: Option<TlsFile>,
     smtp: Option<Spanned<SmtpConfig>>,
     imap: Option<Spanned<ImapConfig>>,
+    outbound: Option<OutboundConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -166,6 +191,7 @@ impl Config {
             tls: None,
             smtp: SmtpConfig::default(),
             imap: ImapConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 
@@ -248,6 +274,9 @@ impl Config {
                 ));
             }
             config.smtp = smtp;
+        }
+        if let Some(outbound) = file.outbound {
+            config.outbound = outbound;
         }
         if let Some(imap) = file.imap {
             let span = imap.span();

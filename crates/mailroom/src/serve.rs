@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use mailroom_core::mail::{ChangeBus, MailSettings};
+use mailroom_core::queue::Queue;
 use mailroom_core::{Directory, Mail};
 use mailroom_imap::{ImapServer, ImapSettings};
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
 use mailroom_pop3::{Pop3Server, Pop3Settings};
-use mailroom_smtp::{SmtpServer, SmtpSettings};
+use mailroom_smtp::{Outbound, Router, SmtpServer, SmtpSettings};
 use mailroom_store::{SqliteStore, SystemClock};
 use mailroom_web::{AppState, HttpHandler};
 use tokio::signal::unix::{SignalKind, signal};
@@ -79,9 +80,17 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         Pop3Settings::new(&config.hostname),
         tls.clone(),
     ));
+    let queue = Queue::new(Arc::new(store.clone()), mail.clone());
+    let outbound = Outbound {
+        queue: queue.clone(),
+        router: router(config)?,
+        hostname: config.hostname.clone(),
+    };
+    tokio::spawn(outbound.run(shutdown.clone()));
     let submission: Arc<dyn ConnectionHandler> = Arc::new(SmtpServer::submission(
         mail.clone(),
         directory.clone(),
+        queue,
         smtp_settings(config)?,
         tls.clone(),
     ));
@@ -112,6 +121,22 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(config.data_dir.join(LISTENERS_FILE));
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A smart host when one is configured, else MX delivery.
+fn router(config: &Config) -> anyhow::Result<Router> {
+    let c = &config.outbound;
+    match &c.relay {
+        Some(relay) => {
+            let addr = std::net::ToSocketAddrs::to_socket_addrs(relay.as_str())
+                .with_context(|| format!("outbound.relay: cannot resolve {relay}"))?
+                .next()
+                .with_context(|| format!("outbound.relay: no address for {relay}"))?;
+            let name = relay.rsplit_once(':').map_or(relay.as_str(), |(h, _)| h);
+            Ok(Router::Relay(name.to_string(), addr))
+        }
+        None => Ok(Router::mx(c.nameserver, c.port)?),
+    }
 }
 
 fn imap_settings(config: &Config) -> ImapSettings {

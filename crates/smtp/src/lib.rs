@@ -6,6 +6,7 @@
 mod auth;
 mod command;
 mod data;
+mod outbound;
 mod reply;
 mod server;
 mod session;
@@ -13,5 +14,6 @@ mod submission;
 mod transfer;
 
 pub use data::BodyLimits;
+pub use outbound::{Outbound, Router};
 pub use reply::Reply;
 pub use server::{SmtpServer, SmtpSettings};

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mailroom_core::queue::Queue;
 use mailroom_core::{Directory, Mail};
 use mailroom_net::{
     ConnectionHandler, HandlerFuture, LimitHit, Limiter, Shutdown, Stream, TlsCertificates,
@@ -54,6 +55,8 @@ pub struct SmtpServer {
     pub(crate) mail: Mail,
     /// Set on submission listeners (RFC 6409): AUTH is offered and required.
     pub(crate) directory: Option<Directory>,
+    /// Where submitted mail for other domains goes.
+    pub(crate) queue: Option<Queue>,
     pub(crate) settings: SmtpSettings,
     pub(crate) tls: TlsCertificates,
     limiter: Limiter,
@@ -66,6 +69,7 @@ impl SmtpServer {
         Self {
             mail,
             directory: None,
+            queue: None,
             settings,
             tls,
             limiter,
@@ -77,11 +81,13 @@ impl SmtpServer {
     pub fn submission(
         mail: Mail,
         directory: Directory,
+        queue: Queue,
         settings: SmtpSettings,
         tls: TlsCertificates,
     ) -> Self {
         Self {
             directory: Some(directory),
+            queue: Some(queue),
             ..Self::new(mail, settings, tls)
         }
     }

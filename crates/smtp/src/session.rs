@@ -21,6 +21,8 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) struct Envelope {
     pub from: MailFrom,
     pub recipients: Vec<Resolved>,
+    /// Submission only: recipients in other domains, for the queue.
+    pub remote: Vec<String>,
     /// A BDAT transfer in progress.
     pub chunks: Option<BodyDecoder>,
 }
@@ -251,6 +253,7 @@ impl Session {
         self.envelope = Some(Envelope {
             from,
             recipients: Vec::new(),
+            remote: Vec::new(),
             chunks: None,
         });
         self.continue_if(Reply::new(250, "2.1.0", "OK"))
@@ -263,7 +266,8 @@ impl Session {
         let Some(envelope) = &self.envelope else {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: need MAIL command"));
         };
-        if envelope.recipients.len() >= self.server.settings.max_recipients {
+        if envelope.recipients.len() + envelope.remote.len() >= self.server.settings.max_recipients
+        {
             return self.continue_if(Reply::new(452, "4.5.3", "Error: too many recipients"));
         }
         if !to.is_ascii() && !envelope.from.smtputf8 {
@@ -301,16 +305,16 @@ impl Session {
                 }
                 Reply::new(250, "2.1.5", "OK")
             }
-            // Submission to another domain needs the outbound queue,
-            // which is not built yet: the client keeps the message and
-            // retries, and nothing is accepted that could not be sent.
-            Err(Refusal::NotHosted) if self.server.is_submission() => Reply::new(
-                451,
-                "4.3.2",
-                format!(
-                    "<{shown}>: Delivery to other domains is not available on this server yet, try again later"
-                ),
-            ),
+            // Submission to another domain: the outbound queue takes it.
+            Err(Refusal::NotHosted) if self.server.is_submission() => {
+                if let Err(reply) = self.count_sending(SendClass::External).await {
+                    return self.continue_if(reply);
+                }
+                if let Some(envelope) = self.envelope.as_mut() {
+                    envelope.remote.push(address.clone());
+                }
+                Reply::new(250, "2.1.5", "OK")
+            }
             Err(refusal) => refusal_reply(&refusal, &shown),
         };
         self.continue_if(reply)

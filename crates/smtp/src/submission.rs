@@ -2,7 +2,9 @@
 //! the sender must be the authenticated user's, local recipients are
 //! delivered directly, and the message is checked before it is accepted.
 
-use mailroom_core::mail::SubmissionRefusal;
+use std::sync::Arc;
+
+use mailroom_core::mail::{SubmissionRefusal, Trace};
 use mailroom_core::store::SendClass;
 
 use crate::reply::Reply;
@@ -124,6 +126,54 @@ impl Session {
                     451,
                     "4.3.0",
                     "Temporary failure, try again later",
+                ))
+            }
+        }
+    }
+}
+
+impl Session {
+    /// Hands recipients in other domains to the outbound queue; durable
+    /// before the 250 (the same rule as local delivery).
+    pub(crate) async fn enqueue(
+        &self,
+        sender: &str,
+        recipients: Vec<String>,
+        trace: &Trace,
+        body: Arc<Vec<u8>>,
+    ) -> Result<(), Reply> {
+        let (Some(queue), Some(account)) = (&self.server.queue, &self.account) else {
+            return Err(Reply::new(
+                451,
+                "4.3.0",
+                "Error: outbound queue unavailable, try again later",
+            ));
+        };
+        let now = self.server.mail.now();
+        // RFC 5321 4.4: this hop's Received line.
+        let prefix = format!(
+            "Received: from {} ([{}])\r\n\tby {} with {} id {};\r\n\t{}\r\n",
+            trace.helo,
+            trace.peer,
+            self.server.settings.hostname,
+            trace.protocol,
+            trace.id,
+            mailroom_core::time::rfc5322(now)
+        );
+        match queue
+            .enqueue(account, sender, recipients, prefix.into_bytes(), body)
+            .await
+        {
+            Ok(queue_id) => {
+                tracing::info!(peer = %self.peer, id = %trace.id, queue_id, "message queued");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(%error, "queueing failed");
+                Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Error: could not queue the message, try again later",
                 ))
             }
         }

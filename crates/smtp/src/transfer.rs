@@ -18,7 +18,7 @@ impl Session {
     fn ready_for_content(&self) -> Result<(), Reply> {
         match &self.envelope {
             None => Err(Reply::new(503, "5.5.1", "Error: need MAIL command")),
-            Some(e) if e.recipients.is_empty() => {
+            Some(e) if e.recipients.is_empty() && e.remote.is_empty() => {
                 Err(Reply::new(554, "5.5.1", "Error: no valid recipients"))
             }
             Some(_) => Ok(()),
@@ -136,37 +136,50 @@ impl Session {
             (true, true, false) => "ESMTPS",
             (true, true, true) => "ESMTPSA",
         };
-        let message = InboundMessage {
-            body: Arc::new(body),
-            recipients: envelope.recipients,
-            trace: Trace {
-                helo: self.helo.clone().unwrap_or_default(),
-                peer: self.peer.ip(),
-                protocol,
-                id: id.clone(),
-                return_path: envelope.from.address,
-            },
+        let body = Arc::new(body);
+        let sender = envelope.from.address;
+        let trace = Trace {
+            helo: self.helo.clone().unwrap_or_default(),
+            peer: self.peer.ip(),
+            protocol,
+            id: id.clone(),
+            return_path: sender.clone(),
         };
-        let reply = match self.server.mail.deliver_inbound(message).await {
-            Ok(Ok(copies)) => {
-                tracing::info!(peer = %self.peer, %id, copies, "message delivered");
-                Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
+        if !envelope.recipients.is_empty() {
+            let message = InboundMessage {
+                body: body.clone(),
+                recipients: envelope.recipients,
+                trace: trace.clone(),
+            };
+            let refused = match self.server.mail.deliver_inbound(message).await {
+                Ok(Ok(copies)) => {
+                    tracing::info!(peer = %self.peer, %id, copies, "message delivered");
+                    None
+                }
+                Ok(Err(DeliveryRefusal::MailboxFull(who))) => Some(Reply::new(
+                    452,
+                    "4.2.2",
+                    format!("<{}>: Mailbox full", who.join(">, <")),
+                )),
+                Err(error) => {
+                    tracing::error!(peer = %self.peer, %error, "delivery failed");
+                    Some(Reply::new(
+                        451,
+                        "4.3.0",
+                        "Error: local delivery failed, try again later",
+                    ))
+                }
+            };
+            if let Some(reply) = refused {
+                return self.continue_if(reply);
             }
-            Ok(Err(DeliveryRefusal::MailboxFull(who))) => Reply::new(
-                452,
-                "4.2.2",
-                format!("<{}>: Mailbox full", who.join(">, <")),
-            ),
-            Err(error) => {
-                tracing::error!(peer = %self.peer, %error, "delivery failed");
-                Reply::new(
-                    451,
-                    "4.3.0",
-                    "Error: local delivery failed, try again later",
-                )
-            }
-        };
-        self.continue_if(reply)
+        }
+        if !envelope.remote.is_empty()
+            && let Err(reply) = self.enqueue(&sender, envelope.remote, &trace, body).await
+        {
+            return self.continue_if(reply);
+        }
+        self.continue_if(Reply::new(250, "2.0.0", format!("OK: queued as {id}")))
     }
 }
 

@@ -50,10 +50,23 @@ async fn queued_messages_are_tried_recorded_and_leave_when_settled() {
     let listed = store.queue_list().await.unwrap();
     assert_eq!(listed[0].recipients[1].attempts, 1);
     store
-        .queue_record(vec![attempt("y@other.test", RecipientStatus::Failed, 1_060)])
+        .queue_record(vec![attempt(
+            "y@other.test",
+            RecipientStatus::Failed,
+            1_060,
+        )])
         .await
         .unwrap();
-    assert!(store.queue_list().await.unwrap().is_empty(), "settled messages leave");
-    assert!(matches!(store.queue_content(id).await, Err(StoreError::NotFound(_))));
-    assert!(matches!(store.queue_remove(id).await, Err(StoreError::NotFound(_))));
+    assert!(
+        store.queue_list().await.unwrap().is_empty(),
+        "settled messages leave"
+    );
+    assert!(matches!(
+        store.queue_content(id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.queue_remove(id).await,
+        Err(StoreError::NotFound(_))
+    ));
 }

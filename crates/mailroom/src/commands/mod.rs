@@ -6,6 +6,7 @@ mod account;
 mod alias;
 mod domain;
 mod domain_admin;
+mod queue;
 mod sending;
 
 use std::io::BufRead;
@@ -34,6 +35,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::Alias(c) => alias::run(c, &directory, out).await,
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,
         Command::SendingLimits(c) => sending::run(c, &directory, out).await,
+        Command::Queue(c) => queue::run(c, Arc::new(store.clone()), out).await,
         Command::Serve => unreachable!("serve is not an admin command"),
     };
     store.close();

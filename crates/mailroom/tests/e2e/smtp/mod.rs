@@ -4,6 +4,7 @@
 
 mod clients;
 mod limits;
+mod outbound;
 mod protocol;
 mod recipients;
 mod smuggling;

@@ -1,0 +1,182 @@
+//! The outbound queue's rules: what is queued (durably, before the 250),
+//! when a failed attempt is retried, when a message expires, and the
+//! delivery status notification (RFC 3464) a sender gets for recipients
+//! that could not be reached. The SMTP front-end does the delivering.
+
+mod dsn;
+
+use std::sync::Arc;
+
+use mailroom_store::{Account, AttemptResult, NewQueued, Queued, RecipientStatus, Store};
+use tokio::sync::Notify;
+
+use crate::Result;
+use crate::mail::{InboundMessage, Mail, Trace};
+
+pub use dsn::Failure;
+
+/// RFC 5321 4.5.4.1: retry, backing off; give up after five days.
+const SCHEDULE: [i64; 7] = [60, 300, 900, 1800, 3600, 7200, 14_400];
+const THEN_EVERY: i64 = 14_400;
+pub const GIVE_UP_AFTER: i64 = 5 * 86_400;
+
+/// Seconds to wait after the `attempts`-th failed attempt.
+pub fn retry_delay(attempts: u32) -> i64 {
+    SCHEDULE
+        .get(attempts.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(THEN_EVERY)
+}
+
+#[derive(Clone)]
+pub struct Queue {
+    store: Arc<dyn Store>,
+    mail: Mail,
+    wake: Arc<Notify>,
+}
+
+impl Queue {
+    pub fn new(store: Arc<dyn Store>, mail: Mail) -> Self {
+        Self {
+            store,
+            mail,
+            wake: Arc::default(),
+        }
+    }
+
+    /// Queues a user's message for recipients in other domains; durable
+    /// when this returns, so the submission may be acknowledged.
+    pub async fn enqueue(
+        &self,
+        account: &Account,
+        sender: &str,
+        recipients: Vec<String>,
+        prefix: Vec<u8>,
+        body: Arc<Vec<u8>>,
+    ) -> Result<i64> {
+        let id = self
+            .store
+            .queue_add(NewQueued {
+                account_id: Some(account.id),
+                sender: sender.to_string(),
+                recipients,
+                prefix,
+                body,
+            })
+            .await?;
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Resolves when something may have become due (a new message).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    pub fn now(&self) -> i64 {
+        self.mail.now()
+    }
+
+    pub async fn due(&self) -> Result<Vec<Queued>> {
+        Ok(self.store.queue_due().await?)
+    }
+
+    pub async fn next_due(&self) -> Result<Option<i64>> {
+        Ok(self.store.queue_next_due().await?)
+    }
+
+    pub async fn content(&self, id: i64) -> Result<Vec<u8>> {
+        Ok(self.store.queue_content(id).await?)
+    }
+
+    pub async fn list(&self) -> Result<Vec<Queued>> {
+        Ok(self.store.queue_list().await?)
+    }
+
+    /// What to record after a temporary failure: retry later, or give up
+    /// once the message is too old.
+    pub fn after_temporary_failure(
+        &self,
+        queued: &Queued,
+        attempts: u32,
+    ) -> (RecipientStatus, i64) {
+        let now = self.now();
+        if now - queued.created_at >= GIVE_UP_AFTER {
+            (RecipientStatus::Failed, now)
+        } else {
+            (RecipientStatus::Pending, now + retry_delay(attempts + 1))
+        }
+    }
+
+    /// Records attempts, then tells the sender about every recipient that
+    /// failed for good (one notification per message).
+    pub async fn record(
+        &self,
+        queued: &Queued,
+        results: Vec<AttemptResult>,
+        failures: Vec<Failure>,
+    ) -> Result<()> {
+        // Read before recording: a settled message leaves the queue.
+        let original = if failures.is_empty() {
+            Vec::new()
+        } else {
+            self.content(queued.id).await?
+        };
+        self.store.queue_record(results).await?;
+        if !failures.is_empty() {
+            self.bounce(queued, &failures, &original).await?;
+        }
+        Ok(())
+    }
+
+    /// Delivers a delivery status notification to the sender's mailbox.
+    async fn bounce(&self, queued: &Queued, failures: &[Failure], content: &[u8]) -> Result<()> {
+        let hostname = self.mail.settings().hostname.clone();
+        let report = dsn::build(&hostname, queued, failures, content, self.now());
+        let resolved = match self.mail.resolve(&queued.sender, None).await? {
+            Ok(r) => r,
+            Err(refusal) => {
+                tracing::warn!(sender = %queued.sender, ?refusal, "bounce not deliverable; dropped");
+                return Ok(());
+            }
+        };
+        let message = InboundMessage {
+            body: Arc::new(report),
+            recipients: vec![resolved],
+            trace: Trace {
+                helo: hostname.clone(),
+                peer: std::net::IpAddr::from([127, 0, 0, 1]),
+                protocol: "LOCAL",
+                id: format!("dsn{}", queued.id),
+                // RFC 3464 / RFC 5321 4.5.5: a DSN has the null sender.
+                return_path: String::new(),
+            },
+        };
+        if let Err(refusal) = self.mail.deliver_inbound(message).await? {
+            tracing::warn!(sender = %queued.sender, ?refusal, "bounce not delivered");
+        }
+        Ok(())
+    }
+
+    pub async fn remove(&self, id: i64) -> Result<()> {
+        Ok(self.store.queue_remove(id).await?)
+    }
+
+    pub async fn retry(&self, id: Option<i64>) -> Result<usize> {
+        let n = self.store.queue_retry(id).await?;
+        self.wake.notify_one();
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn retries_back_off_then_every_four_hours() {
+        let delays: Vec<i64> = (1..=9).map(super::retry_delay).collect();
+        assert_eq!(
+            delays,
+            [60, 300, 900, 1800, 3600, 7200, 14_400, 14_400, 14_400]
+        );
+    }
+}

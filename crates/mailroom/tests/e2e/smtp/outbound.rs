@@ -1,0 +1,136 @@
+//! Mail for other domains: queued durably at submission, handed to the
+//! remote host (here a second mailroom, as the smart host), and a
+//! recipient the remote refuses comes back to the sender as a DSN naming
+//! the host and its reply. An unreachable host leaves the message queued.
+
+use crate::{builder, run_python, server};
+
+const PRELUDE: &str = r#"
+import imaplib, json, os, smtplib, ssl, subprocess, sys, time
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+def check(cond, *what):
+    if not cond:
+        print("FAILED:", *what)
+        sys.exit(1)
+def submit(sender, to, subject):
+    s = smtplib.SMTP(os.environ["MR_SUBMISSION_HOST"], int(os.environ["MR_SUBMISSION_PORT"]), timeout=20)
+    s.starttls(context=CTX)
+    s.login(sender, os.environ["PW"])
+    s.sendmail(sender, to, f"From: {sender}\r\nTo: {', '.join(to)}\r\nSubject: {subject}\r\n\r\nThe agenda for Monday is attached below.\r\n")
+    s.quit()
+def mailbox(port, user):
+    m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=CTX)
+    m.login(user, os.environ["PW"])
+    m.select("INBOX", readonly=True)
+    typ, data = m.search(None, "ALL")
+    found = [m.fetch(n, "(BODY.PEEK[])")[1][0][1] for n in data[0].split()]
+    m.logout()
+    return found
+def wait_for(what, probe, seconds=30):
+    end = time.time() + seconds
+    while time.time() < end:
+        got = probe()
+        if got:
+            return got
+        time.sleep(0.2)
+    check(False, "timed out waiting for", what)
+"#;
+
+#[test]
+fn mail_to_another_domain_is_delivered_and_a_refused_recipient_bounces() {
+    let remote = server();
+    remote.cli(&["domain", "add", "far.test"]).ok();
+    remote.add_user("friend@far.test");
+    let relay = remote.addr("smtp");
+    let server = builder()
+        .config(&format!("[outbound]\nrelay = \"{relay}\"\n"))
+        .start();
+    server.add_user("bob@example.test");
+    let remote_imaps = remote.addr("imaps").port();
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+submit("bob@example.test", ["friend@far.test", "nobody@far.test"], "Monday")
+got = wait_for("delivery at the remote", lambda: mailbox({remote_imaps}, "friend@far.test"))
+check(b"Subject: Monday" in got[0] and b"with ESMTPSA" in got[0], got[0][:500])
+bounce = wait_for("the bounce", lambda: mailbox(int(os.environ["MR_IMAPS_PORT"]), "bob@example.test"))[0].decode()
+check("Subject: Undelivered Mail Returned to Sender" in bounce, bounce[:400])
+check("Return-Path: <>" in bounce, "a bounce has the null sender", bounce[:400])
+check("<nobody@far.test>: 127.0.0.1 said: 550 5.1.1" in bounce, bounce)
+check("Final-Recipient: rfc822; nobody@far.test" in bounce and "Status: 5.1.1" in bounce, bounce)
+check("Subject: Monday" in bounce.split("text/rfc822-headers")[1], "the original header is returned")
+"#
+        ),
+    );
+    let listed = server.cli(&["--json", "queue", "list"]).ok().json();
+    assert_eq!(
+        listed,
+        serde_json::json!([]),
+        "settled messages leave the queue"
+    );
+}
+
+#[test]
+fn an_unreachable_host_keeps_the_message_queued_for_a_retry() {
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let server = builder()
+        .config(&format!("[outbound]\nrelay = \"127.0.0.1:{port}\"\n"))
+        .start();
+    server.add_user("bob@example.test");
+    run_python(
+        &server,
+        PRELUDE,
+        r#"
+submit("bob@example.test", ["friend@far.test"], "Monday")
+"#,
+    );
+    // The worker's first attempt fails; the message stays, due later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let recipient = loop {
+        let listed = server.cli(&["--json", "queue", "list"]).ok().json();
+        let r = listed[0]["recipients"][0].clone();
+        if r["attempts"].as_u64().unwrap_or(0) >= 1 {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no attempt: {listed}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(recipient["status"], "pending", "{recipient}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        recipient["next_attempt_at"].as_i64().unwrap() - now > 30,
+        "{recipient}"
+    );
+    assert!(
+        recipient["last_reply"]
+            .as_str()
+            .unwrap()
+            .contains("no host took the message"),
+        "{recipient}"
+    );
+    let listed = server.cli(&["--json", "queue", "list"]).ok().json();
+    let id = listed[0]["id"].as_i64().unwrap();
+    let shown = server.cli(&["queue", "show", &id.to_string()]).ok().stdout;
+    assert!(
+        shown.contains("friend@far.test") && shown.contains("pending"),
+        "{shown}"
+    );
+    server.cli(&["queue", "retry", &id.to_string()]).ok();
+    server.cli(&["queue", "delete", &id.to_string()]).ok();
+    assert_eq!(
+        server.cli(&["--json", "queue", "list"]).ok().json(),
+        serde_json::json!([])
+    );
+    let err = server.cli(&["queue", "show", &id.to_string()]).fails();
+    assert!(err.contains(&format!("no queued message {id}")), "{err}");
+}

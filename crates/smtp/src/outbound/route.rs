@@ -1,0 +1,115 @@
+//! Where mail for a domain goes: a configured smart host, or the domain's
+//! MX hosts (RFC 5321 5.1), with the domain's own address when it has no
+//! MX and nothing at all for a null MX (RFC 7505).
+
+use std::net::{IpAddr, SocketAddr};
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig};
+use hickory_resolver::name_server::TokioConnectionProvider;
+
+/// Why no host could be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoRoute {
+    pub permanent: bool,
+    pub reason: String,
+}
+
+pub enum Router {
+    /// Everything to one host (name for messages, address to connect to).
+    Relay(String, SocketAddr),
+    Mx {
+        resolver: Box<TokioResolver>,
+        port: u16,
+    },
+}
+
+impl Router {
+    /// MX delivery through the system's resolver, or through `nameserver`
+    /// (tests point it at a DNS server on loopback).
+    pub fn mx(nameserver: Option<SocketAddr>, port: u16) -> std::io::Result<Self> {
+        let resolver = match nameserver {
+            Some(ns) => {
+                let group = NameServerConfigGroup::from_ips_clear(&[ns.ip()], ns.port(), true);
+                TokioResolver::builder_with_config(
+                    ResolverConfig::from_parts(None, vec![], group),
+                    TokioConnectionProvider::default(),
+                )
+                .build()
+            }
+            None => TokioResolver::builder_tokio()
+                .map_err(std::io::Error::other)?
+                .build(),
+        };
+        Ok(Router::Mx {
+            resolver: Box::new(resolver),
+            port,
+        })
+    }
+
+    /// Hosts to try, in order.
+    pub async fn hosts(&self, domain: &str) -> Result<Vec<(String, SocketAddr)>, NoRoute> {
+        match self {
+            Router::Relay(name, addr) => Ok(vec![(name.clone(), *addr)]),
+            Router::Mx { resolver, port } => mx_hosts(resolver, domain, *port).await,
+        }
+    }
+}
+
+fn temporary(reason: String) -> NoRoute {
+    NoRoute {
+        permanent: false,
+        reason,
+    }
+}
+
+async fn mx_hosts(
+    resolver: &TokioResolver,
+    domain: &str,
+    port: u16,
+) -> Result<Vec<(String, SocketAddr)>, NoRoute> {
+    let fqdn = format!("{domain}.");
+    let mut exchanges: Vec<(u16, String)> = match resolver.mx_lookup(fqdn.as_str()).await {
+        Ok(mx) => mx
+            .iter()
+            .map(|r| (r.preference(), r.exchange().to_utf8()))
+            .collect(),
+        Err(e) if e.is_no_records_found() => Vec::new(),
+        Err(e) => return Err(temporary(format!("DNS lookup of {domain} failed: {e}"))),
+    };
+    // RFC 7505: a single MX of "." means the domain takes no mail.
+    if exchanges.len() == 1 && exchanges[0].1.trim_end_matches('.').is_empty() {
+        return Err(NoRoute {
+            permanent: true,
+            reason: format!("{domain} does not accept mail (null MX)"),
+        });
+    }
+    exchanges.sort();
+    if exchanges.is_empty() {
+        // RFC 5321 5.1: no MX, the domain itself is the host.
+        exchanges.push((0, fqdn.clone()));
+    }
+    let mut hosts = Vec::new();
+    let mut missing = 0;
+    for (_, exchange) in &exchanges {
+        match resolver.lookup_ip(exchange.as_str()).await {
+            Ok(ips) => {
+                let name = exchange.trim_end_matches('.').to_string();
+                hosts.extend(
+                    ips.iter()
+                        .map(|ip: IpAddr| (name.clone(), SocketAddr::new(ip, port))),
+                );
+            }
+            Err(e) if e.is_no_records_found() => missing += 1,
+            Err(e) => return Err(temporary(format!("DNS lookup of {exchange} failed: {e}"))),
+        }
+    }
+    if hosts.is_empty() {
+        return Err(NoRoute {
+            // Nothing resolves: if it is the domain itself, it has no mail host.
+            permanent: missing == exchanges.len(),
+            reason: format!("no mail host found for {domain}"),
+        });
+    }
+    Ok(hosts)
+}
