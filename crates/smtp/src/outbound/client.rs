@@ -5,9 +5,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+/// A plain or TLS connection.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 
 /// RFC 5321 4.5.3.2: generous waits for each step.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +69,7 @@ pub enum Transfer {
 }
 
 struct Conversation {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Box<dyn Connection>>,
 }
 
 impl Conversation {
@@ -124,6 +129,7 @@ fn data_bytes(content: &[u8]) -> Vec<u8> {
 /// Sends one message to `addr`. `Err` is a connection problem (try the
 /// next host, or later).
 pub async fn transfer(
+    host: &str,
     addr: SocketAddr,
     helo: &str,
     sender: &str,
@@ -134,13 +140,33 @@ pub async fn transfer(
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timeout"))??;
     let mut c = Conversation {
-        reader: BufReader::new(stream),
+        reader: BufReader::new(Box::new(stream) as Box<dyn Connection>),
     };
     let greeting = c.reply().await?;
     if !greeting.is_success() {
         return Ok(Transfer::Refused(greeting));
     }
-    let ehlo = c.command(&format!("EHLO {helo}")).await?;
+    let mut ehlo = c.command(&format!("EHLO {helo}")).await?;
+    let offers_tls = ehlo.is_success()
+        && ehlo
+            .text
+            .split_whitespace()
+            .any(|w| w.eq_ignore_ascii_case("STARTTLS"));
+    if let (true, Some(connector)) = (offers_tls, super::tls::connector())
+        && c.command("STARTTLS").await?.code == 220
+    {
+        // RFC 3207 4.2: start over on the encrypted channel.
+        let name = ServerName::try_from(host.to_string())
+            .unwrap_or_else(|_| ServerName::IpAddress(addr.ip().into()));
+        let plain = c.reader.into_inner();
+        let tls = timeout(CONNECT_TIMEOUT, connector.connect(name, plain))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timeout"))??;
+        c = Conversation {
+            reader: BufReader::new(Box::new(tls) as Box<dyn Connection>),
+        };
+        ehlo = c.command(&format!("EHLO {helo}")).await?;
+    }
     if !ehlo.is_success() {
         let helo_reply = c.command(&format!("HELO {helo}")).await?;
         if !helo_reply.is_success() {

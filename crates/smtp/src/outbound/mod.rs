@@ -5,6 +5,7 @@
 
 mod client;
 mod route;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -138,7 +139,9 @@ impl Outbound {
         let owned: Vec<String> = recipients.iter().map(|r| r.to_string()).collect();
         let mut last_problem = String::new();
         for (name, addr) in hosts {
-            match client::transfer(addr, &self.hostname, &queued.sender, &owned, content).await {
+            match client::transfer(&name, addr, &self.hostname, &queued.sender, &owned, content)
+                .await
+            {
                 Ok(Transfer::Done(replies)) => {
                     return replies
                         .into_iter()

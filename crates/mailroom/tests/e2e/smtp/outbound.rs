@@ -57,6 +57,8 @@ fn mail_to_another_domain_is_delivered_and_a_refused_recipient_bounces() {
 submit("bob@example.test", ["friend@far.test", "nobody@far.test"], "Monday")
 got = wait_for("delivery at the remote", lambda: mailbox({remote_imaps}, "friend@far.test"))
 check(b"Subject: Monday" in got[0] and b"with ESMTPSA" in got[0], got[0][:500])
+# The remote offered STARTTLS, so the hop was encrypted (its Received says ESMTPS).
+check(b"with ESMTPS id" in got[0], "delivered over TLS", got[0][:500])
 bounce = wait_for("the bounce", lambda: mailbox(int(os.environ["MR_IMAPS_PORT"]), "bob@example.test"))[0].decode()
 check("Subject: Undelivered Mail Returned to Sender" in bounce, bounce[:400])
 check("Return-Path: <>" in bounce, "a bounce has the null sender", bounce[:400])
