@@ -54,18 +54,48 @@ impl Queue {
         prefix: Vec<u8>,
         body: Arc<Vec<u8>>,
     ) -> Result<i64> {
+        let mut signed = self.signatures(sender, &body).await.into_bytes();
+        signed.extend_from_slice(&prefix);
         let id = self
             .store
             .queue_add(NewQueued {
                 account_id: Some(account.id),
                 sender: sender.to_string(),
                 recipients,
-                prefix,
+                prefix: signed,
                 body,
             })
             .await?;
         self.wake.notify_one();
         Ok(id)
+    }
+
+    /// DKIM signatures with the keys of the From: address's domain (that
+    /// is what DMARC aligns with), or the sender's when From: has none.
+    /// A domain without keys sends unsigned; a signing error is logged,
+    /// never a reason to lose the message.
+    async fn signatures(&self, sender: &str, body: &[u8]) -> String {
+        let from = mail_parser::MessageParser::default()
+            .parse_headers(body)
+            .and_then(|m| {
+                m.from()
+                    .and_then(|f| f.first())
+                    .and_then(|a| a.address.as_deref())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| sender.to_string());
+        let domain = crate::address::domain_of(&from).to_ascii_lowercase();
+        let keys = match self.store.dkim_keys(&domain).await {
+            Ok(keys) => keys,
+            Err(_) => return String::new(),
+        };
+        match crate::dkim::sign(&domain, &keys, body) {
+            Ok(headers) => headers,
+            Err(error) => {
+                tracing::error!(%domain, %error, "DKIM signing failed; sending unsigned");
+                String::new()
+            }
+        }
     }
 
     /// Resolves when something may have become due (a new message).

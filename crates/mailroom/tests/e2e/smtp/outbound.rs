@@ -49,13 +49,37 @@ fn mail_to_another_domain_is_delivered_and_a_refused_recipient_bounces() {
         .start();
     server.add_user("bob@example.test");
     let remote_imaps = remote.addr("imaps").port();
+    // The records the sender's domain publishes, served to dkimpy.
+    let records: serde_json::Map<String, serde_json::Value> = server
+        .cli(&["--json", "domain", "dns", "example.test"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "TXT")
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r["value"].clone()))
+        .collect();
+    let records = serde_json::Value::Object(records).to_string();
     run_python(
         &server,
         PRELUDE,
         &format!(
             r#"
+import dkim
+RECORDS = json.loads({records:?})
+def dnsfunc(name, timeout=5):
+    name = name.decode() if isinstance(name, bytes) else name
+    value = RECORDS.get(name if name.endswith(".") else name + ".")
+    return value.encode() if value else None
 submit("bob@example.test", ["friend@far.test", "nobody@far.test"], "Monday")
 got = wait_for("delivery at the remote", lambda: mailbox({remote_imaps}, "friend@far.test"))
+# Signed with both keys of example.test, each verified by dkimpy.
+check(got[0].count(b"DKIM-Signature:") == 2, got[0][:1500])
+verifier = dkim.DKIM(got[0])
+check(verifier.verify(idx=0, dnsfunc=dnsfunc), "the first signature verifies", got[0][:1500])
+check(verifier.verify(idx=1, dnsfunc=dnsfunc), "the second signature verifies")
+check(b"a=ed25519-sha256" in got[0] and b"a=rsa-sha256" in got[0], "one RSA and one Ed25519 signature")
 check(b"Subject: Monday" in got[0] and b"with ESMTPSA" in got[0], got[0][:500])
 # The remote offered STARTTLS, so the hop was encrypted (its Received says ESMTPS).
 check(b"with ESMTPS id" in got[0], "delivered over TLS", got[0][:500])
