@@ -52,9 +52,40 @@ pub enum Command {
     /// The outbound queue: mail waiting for other domains.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Relay policy: blocked TLDs (default: icu), exempt domains, blocked
+    /// senders. Their mail is accepted, then bounced with the reason.
+    #[command(subcommand, name = "relay-policy")]
+    RelayPolicy(RelayPolicyCommand),
     /// Global sending limits (per-account ones: `account set`).
     #[command(subcommand, name = "sending-limits")]
     SendingLimits(SendingLimitsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum RelayPolicyCommand {
+    /// Every entry.
+    List,
+    /// Block a top-level domain, e.g. `icu`.
+    BlockTld {
+        tld: String,
+    },
+    UnblockTld {
+        tld: String,
+    },
+    /// Let a domain send although its TLD is blocked.
+    Exempt {
+        domain: String,
+    },
+    Unexempt {
+        domain: String,
+    },
+    /// Block a sender address or a whole domain (and its subdomains).
+    BlockSender {
+        sender: String,
+    },
+    UnblockSender {
+        sender: String,
+    },
 }
 
 #[derive(Subcommand)]

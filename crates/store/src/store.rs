@@ -142,6 +142,10 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_remove(&self, id: i64) -> Result<()>;
     /// Makes pending recipients (of one message or all) due now.
     async fn queue_retry(&self, id: Option<i64>) -> Result<usize>;
+    /// Relay policy entries of one kind (`tld`, `exempt`, `sender`).
+    async fn relay_policy(&self, kind: &str) -> Result<Vec<String>>;
+    /// Adds (`true`) or removes an entry; says whether anything changed.
+    async fn relay_policy_set(&self, kind: &str, value: &str, present: bool) -> Result<bool>;
     /// Adds DKIM keys to a domain.
     async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()>;
     /// A domain's DKIM keys, oldest first.

@@ -38,8 +38,12 @@ pub fn build(
          The reason each one gives is below; the message was not sent to them.\r\n\r\n"
     );
     for f in failures {
-        let host = f.host.as_deref().unwrap_or("(no server reached)");
-        human.push_str(&format!("<{}>: {host} said: {}\r\n", f.recipient, f.reply));
+        match &f.host {
+            Some(host) => {
+                human.push_str(&format!("<{}>: {host} said: {}\r\n", f.recipient, f.reply))
+            }
+            None => human.push_str(&format!("<{}>: {}\r\n", f.recipient, f.reply)),
+        }
     }
     let mut status = format!(
         "Reporting-MTA: dns; {hostname}\r\nArrival-Date: {}\r\n",

@@ -4,6 +4,7 @@
 //! that could not be reached. The SMTP front-end does the delivering.
 
 mod dsn;
+pub mod policy;
 
 use std::sync::Arc;
 
@@ -54,6 +55,28 @@ impl Queue {
         prefix: Vec<u8>,
         body: Arc<Vec<u8>>,
     ) -> Result<i64> {
+        if let Some(reason) = policy::refusal(self.store.as_ref(), sender).await? {
+            tracing::info!(%sender, reason, "relay policy: bounced");
+            let queued = Queued {
+                id: 0,
+                account_id: Some(account.id),
+                sender: sender.to_string(),
+                created_at: self.now(),
+                size: body.len() as u64,
+                recipients: Vec::new(),
+            };
+            let failures: Vec<Failure> = recipients
+                .into_iter()
+                .map(|recipient| Failure {
+                    recipient,
+                    host: None,
+                    reply: format!("550 5.7.1 {reason}"),
+                    status: "5.7.1".into(),
+                })
+                .collect();
+            self.bounce(&queued, &failures, &body).await?;
+            return Ok(0);
+        }
         let mut signed = self.signatures(sender, &body).await.into_bytes();
         signed.extend_from_slice(&prefix);
         let id = self

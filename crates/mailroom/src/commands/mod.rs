@@ -7,6 +7,7 @@ mod alias;
 mod domain;
 mod domain_admin;
 mod queue;
+mod relay_policy;
 mod sending;
 
 use std::io::BufRead;
@@ -36,6 +37,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,
         Command::SendingLimits(c) => sending::run(c, &directory, out).await,
         Command::Queue(c) => queue::run(c, Arc::new(store.clone()), out).await,
+        Command::RelayPolicy(c) => relay_policy::run(c, &store, out).await,
         Command::Serve => unreachable!("serve is not an admin command"),
     };
     store.close();

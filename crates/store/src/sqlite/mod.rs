@@ -445,6 +445,38 @@ impl Store for SqliteStore {
         self.write(move |c| queue::retry(c, id, now)).await
     }
 
+    async fn relay_policy(&self, kind: &str) -> Result<Vec<String>> {
+        let kind = kind.to_string();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT value FROM relay_policy WHERE kind = ?1 ORDER BY value")?;
+            let values = stmt
+                .query_map([kind], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(values)
+        })
+        .await
+    }
+
+    async fn relay_policy_set(&self, kind: &str, value: &str, present: bool) -> Result<bool> {
+        let (kind, value) = (kind.to_string(), value.to_string());
+        self.write(move |c| {
+            let changed = if present {
+                c.execute(
+                    "INSERT OR IGNORE INTO relay_policy (kind, value) VALUES (?1, ?2)",
+                    [&kind, &value],
+                )?
+            } else {
+                c.execute(
+                    "DELETE FROM relay_policy WHERE kind = ?1 AND value = ?2",
+                    [&kind, &value],
+                )?
+            };
+            Ok(changed > 0)
+        })
+        .await
+    }
+
     async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()> {
         let domain = domain.to_string();
         self.write(move |c| directory::dkim_keys_add(c, &domain, &keys))

@@ -152,6 +152,15 @@ const MIGRATIONS: &[&str] = &[
                 THEN CAST(strftime('%s', 'now') AS INTEGER) ELSE unreferenced_since END
         WHERE id = OLD.blob_id;
     END;
+    -- Relay policy kept by MasterAdmins: blocked TLDs (`tld`), domains
+    -- exempt from the TLD list (`exempt`), blocked senders (`sender`: an
+    -- address or a domain).
+    CREATE TABLE relay_policy (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    );
+    INSERT INTO relay_policy (kind, value) VALUES ('tld', 'icu');
     -- DKIM signing keys of each domain (RFC 6376, RFC 8463).
     CREATE TABLE dkim_keys (
         domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,

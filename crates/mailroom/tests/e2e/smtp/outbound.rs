@@ -160,3 +160,67 @@ submit("bob@example.test", ["friend@far.test"], "Monday")
     let err = server.cli(&["queue", "show", &id.to_string()]).fails();
     assert!(err.contains(&format!("no queued message {id}")), "{err}");
 }
+
+#[test]
+fn relay_policy_bounces_blocked_tlds_and_senders_with_the_exact_reason() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let server = builder()
+        .config(&format!("[outbound]\nrelay = \"127.0.0.1:{port}\"\n"))
+        .start();
+    server.cli(&["domain", "add", "shop.icu"]).ok();
+    server.add_user("ann@shop.icu");
+    server.add_user("bob@example.test");
+    let listed = server.cli(&["relay-policy", "list"]).ok().stdout;
+    assert!(
+        listed.contains("tld") && listed.contains("icu"),
+        "icu is blocked by default: {listed}"
+    );
+    let bounce_check = |user: &str, text: &str| {
+        format!(
+            r#"
+submit("{user}", ["friend@far.test"], "Offer")
+bounce = wait_for("the bounce", lambda: mailbox(int(os.environ["MR_IMAPS_PORT"]), "{user}"))[-1].decode()
+check("Undelivered Mail Returned to Sender" in bounce, bounce[:300])
+check("<friend@far.test>: 550 5.7.1 {text}" in bounce, bounce)
+check("Diagnostic-Code: smtp; 550 5.7.1 {text}" in bounce, bounce)
+"#
+        )
+    };
+    run_python(
+        &server,
+        PRELUDE,
+        &bounce_check(
+            "ann@shop.icu",
+            "Your domain's TLD is blacklisted from sending through this relay",
+        ),
+    );
+    assert_eq!(
+        server.cli(&["--json", "queue", "list"]).ok().json(),
+        serde_json::json!([])
+    );
+    // A MasterAdmin exempts the domain: its mail is queued like any other.
+    server.cli(&["relay-policy", "exempt", "shop.icu"]).ok();
+    run_python(
+        &server,
+        PRELUDE,
+        r#"submit("ann@shop.icu", ["friend@far.test"], "Offer")"#,
+    );
+    let queued = server.cli(&["--json", "queue", "list"]).ok().json();
+    assert_eq!(queued[0]["sender"], "ann@shop.icu", "{queued}");
+    // A blocked sender domain.
+    server
+        .cli(&["relay-policy", "block-sender", "example.test"])
+        .ok();
+    run_python(
+        &server,
+        PRELUDE,
+        &bounce_check(
+            "bob@example.test",
+            "Sender email or domain is blacklisted from sending through this relay",
+        ),
+    );
+    let err = server.cli(&["relay-policy", "unblock-tld", "com"]).fails();
+    assert!(err.contains("com is not a blocked TLD"), "{err}");
+}
