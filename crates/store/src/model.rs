@@ -496,6 +496,8 @@ pub struct Queued {
     pub account_id: Option<i64>,
     pub sender: String,
     pub created_at: i64,
+    /// The sender was told the message is delayed.
+    pub delay_notified: bool,
     pub size: u64,
     pub recipients: Vec<QueuedRecipient>,
 }

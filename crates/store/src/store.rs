@@ -140,6 +140,8 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_content(&self, id: i64) -> Result<Vec<u8>>;
     async fn queue_record(&self, results: Vec<AttemptResult>) -> Result<()>;
     async fn queue_remove(&self, id: i64) -> Result<()>;
+    /// Remembers that the sender was told the message is delayed.
+    async fn queue_mark_delay_notified(&self, id: i64) -> Result<()>;
     /// Makes pending recipients (of one message or all) due now.
     async fn queue_retry(&self, id: Option<i64>) -> Result<usize>;
     /// Relay policy entries of one kind (`tld`, `exempt`, `sender`).

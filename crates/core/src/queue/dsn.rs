@@ -18,12 +18,22 @@ pub struct Failure {
     pub status: String,
 }
 
+/// What a report says about its recipients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// Given up: the message will not reach them.
+    Failed,
+    /// Still trying (RFC 3464 `Action: delayed`), until `give_up_at`.
+    Delayed { give_up_at: i64 },
+}
+
 pub fn build(
     hostname: &str,
     queued: &Queued,
     failures: &[Failure],
     original: &[u8],
     now: i64,
+    report: Report,
 ) -> Vec<u8> {
     let date = crate::time::rfc5322(now);
     let boundary = format!("=_dsn_{}_{now}", queued.id);
@@ -32,11 +42,28 @@ pub fn build(
         .position(|w| w == b"\r\n\r\n")
         .map_or(original.len(), |p| p + 2);
     let subject = original_subject(&original[..header_end]);
-    let mut human = format!(
-        "This is the mail system at {hostname}.\r\n\r\n\
-         Your message{subject} could not be delivered to the following recipients.\r\n\
-         The reason each one gives is below; the message was not sent to them.\r\n\r\n"
-    );
+    let (mut human, action, title) = match report {
+        Report::Failed => (
+            format!(
+                "This is the mail system at {hostname}.\r\n\r\n\
+                 Your message{subject} could not be delivered to the following recipients.\r\n\
+                 The reason each one gives is below; the message was not sent to them.\r\n\r\n"
+            ),
+            "failed",
+            "Undelivered Mail Returned to Sender",
+        ),
+        Report::Delayed { give_up_at } => (
+            format!(
+                "This is the mail system at {hostname}.\r\n\r\n\
+                 Your message{subject} has not been delivered to the following recipients yet.\r\n\
+                 This is only a warning: it will be tried again until {}.\r\n\
+                 You do not need to send it again.\r\n\r\n",
+                crate::time::rfc5322(give_up_at)
+            ),
+            "delayed",
+            "Delayed Mail (still being retried)",
+        ),
+    };
     for f in failures {
         match &f.host {
             Some(host) => {
@@ -51,7 +78,7 @@ pub fn build(
     );
     for f in failures {
         status.push_str(&format!(
-            "\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: {}\r\n",
+            "\r\nFinal-Recipient: rfc822; {}\r\nAction: {action}\r\nStatus: {}\r\n",
             f.recipient, f.status
         ));
         if let Some(host) = &f.host {
@@ -62,7 +89,7 @@ pub fn build(
     let mut out = format!(
         "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
          To: <{sender}>\r\n\
-         Subject: Undelivered Mail Returned to Sender\r\n\
+         Subject: {title}\r\n\
          Date: {date}\r\n\
          Message-ID: <dsn.{id}.{now}@{hostname}>\r\n\
          Auto-Submitted: auto-replied\r\n\
@@ -109,6 +136,7 @@ mod tests {
             account_id: Some(1),
             sender: "bob@example.test".into(),
             created_at: 0,
+            delay_notified: false,
             size: 10,
             recipients: Vec::new(),
         };
@@ -124,6 +152,7 @@ mod tests {
             &failures,
             b"Subject: Plans\r\nFrom: bob@example.test\r\n\r\nbody\r\n",
             60,
+            Report::Failed,
         );
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("Your message \"Plans\" could not be delivered"));

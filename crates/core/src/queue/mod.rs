@@ -3,6 +3,8 @@
 //! delivery status notification (RFC 3464) a sender gets for recipients
 //! that could not be reached. The SMTP front-end does the delivering.
 
+#[cfg(test)]
+mod clock_tests;
 mod dsn;
 pub mod policy;
 
@@ -15,6 +17,10 @@ use crate::Result;
 use crate::mail::{InboundMessage, Mail, Trace};
 
 pub use dsn::Failure;
+use dsn::Report;
+
+/// RFC 3461 leaves it to us: one warning once a message waits 4 hours.
+pub const DELAY_NOTICE_AFTER: i64 = 4 * 3600;
 
 /// RFC 5321 4.5.4.1: retry, backing off; give up after five days.
 const SCHEDULE: [i64; 7] = [60, 300, 900, 1800, 3600, 7200, 14_400];
@@ -62,6 +68,7 @@ impl Queue {
                 account_id: Some(account.id),
                 sender: sender.to_string(),
                 created_at: self.now(),
+                delay_notified: false,
                 size: body.len() as u64,
                 recipients: Vec::new(),
             };
@@ -74,7 +81,8 @@ impl Queue {
                     status: "5.7.1".into(),
                 })
                 .collect();
-            self.bounce(&queued, &failures, &body).await?;
+            self.bounce(&queued, &failures, &body, Report::Failed)
+                .await?;
             return Ok(0);
         }
         let mut signed = self.signatures(sender, &body).await.into_bytes();
@@ -169,23 +177,51 @@ impl Queue {
         results: Vec<AttemptResult>,
         failures: Vec<Failure>,
     ) -> Result<()> {
+        let delayed: Vec<Failure> =
+            if queued.delay_notified || self.now() - queued.created_at < DELAY_NOTICE_AFTER {
+                Vec::new()
+            } else {
+                results
+                    .iter()
+                    .filter(|r| r.status == RecipientStatus::Pending)
+                    .map(|r| Failure {
+                        recipient: r.address.clone(),
+                        host: r.host.clone(),
+                        reply: r.reply.clone().unwrap_or_default(),
+                        status: "4.4.7".into(),
+                    })
+                    .collect()
+            };
         // Read before recording: a settled message leaves the queue.
-        let original = if failures.is_empty() {
+        let original = if failures.is_empty() && delayed.is_empty() {
             Vec::new()
         } else {
             self.content(queued.id).await?
         };
         self.store.queue_record(results).await?;
         if !failures.is_empty() {
-            self.bounce(queued, &failures, &original).await?;
+            self.bounce(queued, &failures, &original, Report::Failed)
+                .await?;
+        }
+        if !delayed.is_empty() {
+            let give_up_at = queued.created_at + GIVE_UP_AFTER;
+            self.bounce(queued, &delayed, &original, Report::Delayed { give_up_at })
+                .await?;
+            self.store.queue_mark_delay_notified(queued.id).await?;
         }
         Ok(())
     }
 
     /// Delivers a delivery status notification to the sender's mailbox.
-    async fn bounce(&self, queued: &Queued, failures: &[Failure], content: &[u8]) -> Result<()> {
+    async fn bounce(
+        &self,
+        queued: &Queued,
+        failures: &[Failure],
+        content: &[u8],
+        report: Report,
+    ) -> Result<()> {
         let hostname = self.mail.settings().hostname.clone();
-        let report = dsn::build(&hostname, queued, failures, content, self.now());
+        let report = dsn::build(&hostname, queued, failures, content, self.now(), report);
         let resolved = match self.mail.resolve(&queued.sender, None).await? {
             Ok(r) => r,
             Err(refusal) => {

@@ -440,6 +440,10 @@ impl Store for SqliteStore {
         self.write(move |c| queue::remove(c, id)).await
     }
 
+    async fn queue_mark_delay_notified(&self, id: i64) -> Result<()> {
+        self.write(move |c| queue::mark_delay_notified(c, id)).await
+    }
+
     async fn queue_retry(&self, id: Option<i64>) -> Result<usize> {
         let now = self.now();
         self.write(move |c| queue::retry(c, id, now)).await

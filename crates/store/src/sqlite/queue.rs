@@ -52,14 +52,17 @@ fn recipients(conn: &Connection, id: i64) -> Result<Vec<QueuedRecipient>> {
 }
 
 fn queued(conn: &Connection, id: i64) -> Result<Option<Queued>> {
-    let row: Option<(Option<i64>, String, i64, i64)> = conn
+    type Row = (Option<i64>, String, i64, i64, bool);
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT q.account_id, q.sender, q.created_at, length(q.prefix) + b.size
+            "SELECT q.account_id, q.sender, q.created_at, length(q.prefix) + b.size, q.delay_notified
              FROM queue q JOIN blobs b ON b.id = q.blob_id WHERE q.id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
-    let Some((account_id, sender, created_at, size)) = row else {
+    let Some((account_id, sender, created_at, size, delay_notified)) = row else {
         return Ok(None);
     };
     Ok(Some(Queued {
@@ -67,6 +70,7 @@ fn queued(conn: &Connection, id: i64) -> Result<Option<Queued>> {
         account_id,
         sender,
         created_at,
+        delay_notified,
         size: size as u64,
         recipients: recipients(conn, id)?,
     }))
@@ -174,4 +178,9 @@ pub(crate) fn retry(conn: &Connection, id: Option<i64>, now: i64) -> Result<usiz
         )?,
     };
     Ok(changed)
+}
+
+pub(crate) fn mark_delay_notified(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("UPDATE queue SET delay_notified = 1 WHERE id = ?1", [id])?;
+    Ok(())
 }

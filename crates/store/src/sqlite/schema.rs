@@ -127,7 +127,9 @@ const MIGRATIONS: &[&str] = &[
         sender TEXT NOT NULL,
         blob_id TEXT NOT NULL REFERENCES blobs(id),
         prefix BLOB NOT NULL DEFAULT x'',
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        -- Set once the sender was told the message is delayed.
+        delay_notified INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE queue_recipients (
         queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
