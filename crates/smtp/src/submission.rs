@@ -183,18 +183,16 @@ impl Session {
 /// `45 seconds`, `4 minutes`, `2 hours 5 minutes`.
 fn human_wait(seconds: u64) -> String {
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match seconds {
-        0..60 => plural(seconds.max(1), "second"),
-        60..3600 => plural(seconds.div_ceil(60), "minute"),
-        _ => {
-            let minutes = seconds.div_ceil(60);
-            let (h, m) = (minutes / 60, minutes % 60);
-            if m == 0 {
-                plural(h, "hour")
-            } else {
-                format!("{} {}", plural(h, "hour"), plural(m, "minute"))
-            }
-        }
+    if seconds < 60 {
+        return plural(seconds.max(1), "second");
+    }
+    // Rounded up to whole minutes, so 3,599 s reads as 1 hour.
+    let minutes = seconds.div_ceil(60);
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => plural(m, "minute"),
+        (h, 0) => plural(h, "hour"),
+        (h, m) => format!("{} {}", plural(h, "hour"), plural(m, "minute")),
     }
 }
 
@@ -243,6 +241,7 @@ mod tests {
         assert_eq!(human_wait(61), "2 minutes");
         assert_eq!(human_wait(3600), "1 hour");
         assert_eq!(human_wait(7500), "2 hours 5 minutes");
+        assert_eq!(human_wait(3599), "1 hour");
     }
 
     #[test]
