@@ -312,16 +312,16 @@ impl Session {
     }
 
     /// Sequence numbers or UIDs, as a response lists them.
-    pub(crate) fn numbers(&self, seqs: &[usize], uid: bool) -> Vec<String> {
+    pub(crate) fn numbers(&self, seqs: &[usize], uid: bool) -> Vec<u32> {
         let Some(view) = self.selected.as_ref() else {
             return Vec::new();
         };
         seqs.iter()
             .map(|&s| {
                 if uid {
-                    view.messages[s - 1].uid.to_string()
+                    view.messages[s - 1].uid
                 } else {
-                    s.to_string()
+                    s as u32
                 }
             })
             .collect()
@@ -350,11 +350,7 @@ impl Session {
             _ if self.enabled.rev2 => Some(vec!["ALL".to_string()]),
             _ => None,
         };
-        let found: Vec<u32> = self
-            .numbers(&seqs, uid)
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect();
+        let found = self.numbers(&seqs, uid);
         let line = match returns {
             Some(returns) => esearch(tag, uid, &found, &returns, highest_modseq),
             None => {

@@ -49,9 +49,11 @@ impl Session {
                 .unwrap_or_else(|| a.seq.cmp(&b.seq))
         });
         let order: Vec<usize> = summaries.iter().map(|s| s.seq).collect();
-        let found = self.numbers(&order, uid);
-        let line = format!("SORT {}", found.join(" "));
-        self.untagged(line.trim_end());
+        let mut line = "SORT".to_string();
+        for n in self.numbers(&order, uid) {
+            line.push_str(&format!(" {n}"));
+        }
+        self.untagged(&line);
         Done::ok("SORT completed")
     }
 }
