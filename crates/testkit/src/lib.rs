@@ -4,9 +4,11 @@
 //! stops the process and removes its data, also when a test panics.
 
 mod client;
+mod dns;
 mod server;
 
 pub use client::{Line, RawClient};
+pub use dns::DnsServer;
 pub use server::{CliOutput, Server, ServerBuilder};
 
 /// A password that satisfies the policy, for test accounts.

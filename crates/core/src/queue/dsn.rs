@@ -84,7 +84,13 @@ pub fn build(
         if let Some(host) = &f.host {
             status.push_str(&format!("Remote-MTA: dns; {host}\r\n"));
         }
-        status.push_str(&format!("Diagnostic-Code: smtp; {}\r\n", f.reply));
+        // RFC 3464 2.3.6: "smtp" only for a reply an SMTP server gave.
+        let kind = if is_smtp_reply(&f.reply) {
+            "smtp"
+        } else {
+            "X-mailroom"
+        };
+        status.push_str(&format!("Diagnostic-Code: {kind}; {}\r\n", f.reply));
     }
     let mut out = format!(
         "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n\
@@ -111,6 +117,11 @@ pub fn build(
     out.extend_from_slice(&original[..header_end]);
     out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     out
+}
+
+fn is_smtp_reply(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b' '
 }
 
 /// ` "Subject line"`, or nothing without one.

@@ -132,6 +132,7 @@ impl Outbound {
                     Reply::NoHost {
                         permanent: no.permanent,
                         reason: no.reason,
+                        status: no.status,
                     },
                 );
             }
@@ -162,6 +163,7 @@ impl Outbound {
             Reply::NoHost {
                 permanent: false,
                 reason: format!("no host took the message; last: {last_problem}"),
+                status: "4.4.1",
             },
         )
     }
@@ -171,7 +173,11 @@ impl Outbound {
 #[derive(Debug, Clone)]
 enum Reply {
     Remote(RemoteReply),
-    NoHost { permanent: bool, reason: String },
+    NoHost {
+        permanent: bool,
+        reason: String,
+        status: &'static str,
+    },
 }
 
 impl Reply {
@@ -185,10 +191,7 @@ impl Reply {
     fn status(&self) -> String {
         match self {
             Reply::Remote(r) => r.status(),
-            Reply::NoHost {
-                permanent: true, ..
-            } => "5.1.2".into(),
-            Reply::NoHost { .. } => "4.4.1".into(),
+            Reply::NoHost { status, .. } => status.to_string(),
         }
     }
 }

@@ -5,14 +5,17 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig};
-use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::RData;
 
 /// Why no host could be found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoRoute {
     pub permanent: bool,
     pub reason: String,
+    /// RFC 3463 status for the report.
+    pub status: &'static str,
 }
 
 pub enum Router {
@@ -30,17 +33,21 @@ impl Router {
     pub fn mx(nameserver: Option<SocketAddr>, port: u16) -> std::io::Result<Self> {
         let resolver = match nameserver {
             Some(ns) => {
-                let group = NameServerConfigGroup::from_ips_clear(&[ns.ip()], ns.port(), true);
+                let mut server = NameServerConfig::udp_and_tcp(ns.ip());
+                for connection in &mut server.connections {
+                    connection.port = ns.port();
+                }
                 TokioResolver::builder_with_config(
-                    ResolverConfig::from_parts(None, vec![], group),
-                    TokioConnectionProvider::default(),
+                    ResolverConfig::from_name_servers(vec![server]),
+                    TokioRuntimeProvider::default(),
                 )
                 .build()
             }
             None => TokioResolver::builder_tokio()
                 .map_err(std::io::Error::other)?
                 .build(),
-        };
+        }
+        .map_err(std::io::Error::other)?;
         Ok(Router::Mx {
             resolver: Box::new(resolver),
             port,
@@ -60,6 +67,7 @@ fn temporary(reason: String) -> NoRoute {
     NoRoute {
         permanent: false,
         reason,
+        status: "4.4.3",
     }
 }
 
@@ -71,8 +79,12 @@ async fn mx_hosts(
     let fqdn = format!("{domain}.");
     let mut exchanges: Vec<(u16, String)> = match resolver.mx_lookup(fqdn.as_str()).await {
         Ok(mx) => mx
+            .answers()
             .iter()
-            .map(|r| (r.preference(), r.exchange().to_utf8()))
+            .filter_map(|r| match &r.data {
+                RData::MX(mx) => Some((mx.preference, mx.exchange.to_utf8())),
+                _ => None,
+            })
             .collect(),
         Err(e) if e.is_no_records_found() => Vec::new(),
         Err(e) => return Err(temporary(format!("DNS lookup of {domain} failed: {e}"))),
@@ -82,6 +94,7 @@ async fn mx_hosts(
         return Err(NoRoute {
             permanent: true,
             reason: format!("{domain} does not accept mail (null MX)"),
+            status: "5.1.10",
         });
     }
     exchanges.sort();
@@ -105,10 +118,12 @@ async fn mx_hosts(
         }
     }
     if hosts.is_empty() {
+        // Nothing resolves: if no name exists at all, nothing will change.
+        let permanent = missing == exchanges.len();
         return Err(NoRoute {
-            // Nothing resolves: if it is the domain itself, it has no mail host.
-            permanent: missing == exchanges.len(),
+            permanent,
             reason: format!("no mail host found for {domain}"),
+            status: if permanent { "5.1.2" } else { "4.4.3" },
         });
     }
     Ok(hosts)

@@ -228,3 +228,54 @@ check("Diagnostic-Code: smtp; 550 5.7.1 {text}" in bounce, bounce)
     let err = server.cli(&["relay-policy", "unblock-tld", "com"]).fails();
     assert!(err.contains("com is not a blocked TLD"), "{err}");
 }
+
+#[test]
+fn mail_is_routed_by_the_mx_records_a_real_dns_server_publishes() {
+    let remote = server();
+    for domain in ["far.test", "bare.test"] {
+        remote.cli(&["domain", "add", domain]).ok();
+    }
+    remote.add_user("friend@far.test");
+    remote.add_user("pal@bare.test");
+    // far.test's preferred MX refuses connections (nothing listens on
+    // 127.0.0.2), so the next one is tried; bare.test has no MX, only an
+    // address (RFC 5321 5.1); nomail.test publishes a null MX (RFC 7505).
+    let dns = mailroom_testkit::DnsServer::start(&[
+        (
+            "far.test",
+            "@ MX 5 dead\n@ MX 10 mx\ndead A 127.0.0.2\nmx A 127.0.0.1",
+        ),
+        ("bare.test", "@ A 127.0.0.1"),
+        ("nomail.test", "@ MX 0 ."),
+    ]);
+    let server = builder()
+        .config(&format!(
+            "[outbound]\nnameserver = \"{}\"\nport = {}\n",
+            dns.addr(),
+            remote.addr("smtp").port()
+        ))
+        .start();
+    server.add_user("bob@example.test");
+    let remote_imaps = remote.addr("imaps").port();
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+submit("bob@example.test", ["friend@far.test", "pal@bare.test", "someone@nomail.test"], "Routing")
+for user in ["friend@far.test", "pal@bare.test"]:
+    got = wait_for_mail({remote_imaps}, user)
+    check(b"Subject: Routing" in got[0], user, got[0][:400])
+bounce = wait_for_mail(int(os.environ["MR_IMAPS_PORT"]), "bob@example.test")[0].decode()
+check("<someone@nomail.test>: nomail.test does not accept mail (null MX)" in bounce, bounce)
+check("Status: 5.1.10" in bounce, bounce)
+check("friend@far.test" not in bounce.split("text/rfc822-headers")[0], "only the null MX recipient bounced", bounce)
+"#
+        ),
+    );
+    assert_eq!(
+        server.cli(&["--json", "queue", "list"]).ok().json(),
+        serde_json::json!([]),
+        "every recipient settled"
+    );
+}
