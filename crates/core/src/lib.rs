@@ -12,6 +12,7 @@ pub mod queue;
 pub mod sasl;
 pub mod sending;
 pub mod size;
+pub mod srs;
 pub mod time;
 
 pub use directory::Directory;

@@ -46,6 +46,10 @@ pub enum Command {
     /// Manage aliases (one address to many, or a catch-all `@domain`).
     #[command(subcommand)]
     Alias(AliasCommand),
+    /// Forward an account's mail to other addresses (sent on with SRS, so
+    /// it passes SPF at the destination).
+    #[command(subcommand)]
+    Forward(ForwardCommand),
     /// Assign domains to DomainAdmin accounts.
     #[command(subcommand, name = "domain-admin")]
     DomainAdmin(DomainAdminCommand),
@@ -230,6 +234,28 @@ pub enum AliasCommand {
     },
     Remove {
         source: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ForwardCommand {
+    /// Forward ACCOUNT's mail to DESTINATIONS too (added to any it has).
+    Add {
+        account: String,
+        #[arg(required = true)]
+        destinations: Vec<String>,
+        /// Whether the account keeps a copy in its own Inbox.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        keep_copy: bool,
+    },
+    List {
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Stop forwarding to DESTINATIONS, or to all when none are given.
+    Remove {
+        account: String,
+        destinations: Vec<String>,
     },
 }
 

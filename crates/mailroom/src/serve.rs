@@ -90,12 +90,16 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let submission: Arc<dyn ConnectionHandler> = Arc::new(SmtpServer::submission(
         mail.clone(),
         directory.clone(),
+        queue.clone(),
+        smtp_settings(config)?,
+        tls.clone(),
+    ));
+    let smtp: Arc<dyn ConnectionHandler> = Arc::new(SmtpServer::new(
+        mail,
         queue,
         smtp_settings(config)?,
         tls.clone(),
     ));
-    let smtp: Arc<dyn ConnectionHandler> =
-        Arc::new(SmtpServer::new(mail, smtp_settings(config)?, tls.clone()));
     listeners.start(
         |service| match service {
             Service::Http | Service::Https => http.clone(),

@@ -55,8 +55,9 @@ pub struct SmtpServer {
     pub(crate) mail: Mail,
     /// Set on submission listeners (RFC 6409): AUTH is offered and required.
     pub(crate) directory: Option<Directory>,
-    /// Where submitted mail for other domains goes.
-    pub(crate) queue: Option<Queue>,
+    /// Accepted mail goes through it: local delivery, forwards, and
+    /// submitted mail for other domains.
+    pub(crate) queue: Queue,
     pub(crate) settings: SmtpSettings,
     pub(crate) tls: TlsCertificates,
     limiter: Limiter,
@@ -64,12 +65,12 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     /// The MX listener: mail for hosted domains, no AUTH.
-    pub fn new(mail: Mail, settings: SmtpSettings, tls: TlsCertificates) -> Self {
+    pub fn new(mail: Mail, queue: Queue, settings: SmtpSettings, tls: TlsCertificates) -> Self {
         let limiter = Limiter::new(settings.max_connections, settings.max_connections_per_ip);
         Self {
             mail,
             directory: None,
-            queue: None,
+            queue,
             settings,
             tls,
             limiter,
@@ -87,8 +88,7 @@ impl SmtpServer {
     ) -> Self {
         Self {
             directory: Some(directory),
-            queue: Some(queue),
-            ..Self::new(mail, settings, tls)
+            ..Self::new(mail, queue, settings, tls)
         }
     }
 

@@ -369,11 +369,11 @@ fn refusal_reply(refusal: &Refusal, address: &str) -> Reply {
             ),
         ),
         Refusal::MailboxFull => Reply::new(452, "4.2.2", format!("<{address}>: Mailbox full")),
-        Refusal::ForwardingUnavailable => Reply::new(
-            451,
-            "4.3.0",
+        Refusal::InvalidSrs => Reply::new(
+            550,
+            "5.1.1",
             format!(
-                "<{address}>: Recipient address rejected: forwarding is temporarily unavailable, try again later"
+                "<{address}>: Recipient address rejected: invalid or expired forwarding (SRS) address"
             ),
         ),
     }

@@ -142,7 +142,7 @@ impl Session {
         trace: &Trace,
         body: Arc<Vec<u8>>,
     ) -> Result<(), Reply> {
-        let (Some(queue), Some(account)) = (&self.server.queue, &self.account) else {
+        let (queue, Some(account)) = (&self.server.queue, &self.account) else {
             return Err(Reply::new(
                 451,
                 "4.3.0",

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use mailroom_core::mail::{DeliveryRefusal, InboundMessage, Trace};
+use mailroom_core::mail::{DeliveryRefusal, InboundMessage, MAX_HOPS, Trace, received_count};
 use rand::Rng;
 use tokio::time::Instant;
 
@@ -119,6 +119,16 @@ impl Session {
             }
         };
         let id = message_id();
+        // RFC 5321 6.3: a message that passed this many hosts is looping.
+        let hops = received_count(&body);
+        if hops >= MAX_HOPS {
+            tracing::info!(peer = %self.peer, hops, "message refused: too many hops");
+            return self.continue_if(Reply::new(
+                554,
+                "5.4.6",
+                format!("Too many hops ({hops}): mail loop detected"),
+            ));
+        }
         let body = if self.server.is_submission() {
             if let Err(reply) = self.check_content(&body).await {
                 tracing::info!(peer = %self.peer, %id, reply = %reply.to_wire().trim_end(), "submission refused");
@@ -151,7 +161,7 @@ impl Session {
                 recipients: envelope.recipients,
                 trace: trace.clone(),
             };
-            let refused = match self.server.mail.deliver_inbound(message).await {
+            let refused = match self.server.queue.accept(message).await {
                 Ok(Ok(copies)) => {
                     tracing::info!(peer = %self.peer, %id, copies, "message delivered");
                     None

@@ -140,6 +140,15 @@ pub struct Alias {
     pub destinations: Vec<String>,
 }
 
+/// Where an account's mail is forwarded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forwarding {
+    pub account: String,
+    pub destinations: Vec<String>,
+    /// Whether the account keeps a copy in its own Inbox.
+    pub keep_copy: bool,
+}
+
 /// RFC 6154 special-use attributes: the folders every account has, and an
 /// archive folder a user may designate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 
 use crate::{
     Account, AccountChange, Alias, AttemptResult, BlobId, Copied, Delivered, Delivery, DkimKey,
-    Domain, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta, NewAccount, NewQueued,
-    Queued, Result, SendClass, SendLimit, SpecialUse,
+    Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox, MessageMeta, NewAccount,
+    NewQueued, Queued, Result, SendClass, SendLimit, SpecialUse,
 };
 
 /// Everything the application services need from persistent storage.
@@ -152,6 +152,19 @@ pub trait Store: Send + Sync + 'static {
     async fn dkim_keys_add(&self, domain: &str, keys: Vec<DkimKey>) -> Result<()>;
     /// A domain's DKIM keys, oldest first.
     async fn dkim_keys(&self, domain: &str) -> Result<Vec<DkimKey>>;
+    /// An account's forwards, if it has any.
+    async fn forward_get(&self, account_id: i64) -> Result<Option<Forwarding>>;
+    /// Replaces an account's forwards; an empty list removes them.
+    async fn forward_set(
+        &self,
+        email: &str,
+        destinations: Vec<String>,
+        keep_copy: bool,
+    ) -> Result<Option<Forwarding>>;
+    /// Every account's forwards, or one domain's.
+    async fn forward_list(&self, domain: Option<&str>) -> Result<Vec<Forwarding>>;
+    /// A named server secret: the stored one, or `fresh` stored now.
+    async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> Result<Vec<u8>>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

@@ -28,6 +28,8 @@ pub struct ServerBuilder {
     hostname: String,
     extra_config: String,
     tls: Option<(PathBuf, PathBuf)>,
+    /// Fixed addresses for some services (the rest get ephemeral ports).
+    listen: HashMap<String, String>,
 }
 
 impl ServerBuilder {
@@ -40,6 +42,13 @@ impl ServerBuilder {
     pub fn config(mut self, toml: &str) -> Self {
         self.extra_config.push_str(toml);
         self.extra_config.push('\n');
+        self
+    }
+
+    /// Listens for `service` on `addr` instead of an ephemeral port, e.g.
+    /// two servers on 127.0.0.1 and 127.0.0.2 with the same SMTP port.
+    pub fn listen(mut self, service: &str, addr: SocketAddr) -> Self {
+        self.listen.insert(service.to_string(), addr.to_string());
         self
     }
 
@@ -60,7 +69,11 @@ impl ServerBuilder {
             data_dir.display()
         );
         for service in SERVICES {
-            config.push_str(&format!("{service} = [\"127.0.0.1:0\"]\n"));
+            let addr = self
+                .listen
+                .get(service)
+                .map_or("127.0.0.1:0", String::as_str);
+            config.push_str(&format!("{service} = [\"{addr}\"]\n"));
         }
         if let Some((cert, key)) = &self.tls {
             config.push_str(&format!(
@@ -142,6 +155,7 @@ impl Server {
             hostname: "mail.example.test".into(),
             extra_config: String::new(),
             tls: None,
+            listen: HashMap::new(),
         }
     }
 

@@ -45,7 +45,7 @@ impl Directory {
         Ok(self.store.alias_add(&source, &clean).await?)
     }
 
-    async fn check_destination_exists(&self, destination: &str) -> Result<()> {
+    pub(super) async fn check_destination_exists(&self, destination: &str) -> Result<()> {
         let domain = address::domain_of(destination);
         if self.store.domain_get(domain).await?.is_none() {
             return Ok(()); // forwarded to another system

@@ -7,6 +7,7 @@ mod accounts;
 mod aliases;
 mod auth;
 mod domains;
+mod forwards;
 
 use std::sync::Arc;
 

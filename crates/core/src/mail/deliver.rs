@@ -69,6 +69,10 @@ impl Mail {
         if !full.is_empty() {
             return Ok(Err(DeliveryRefusal::MailboxFull(full)));
         }
+        if copies.is_empty() {
+            // Every recipient forwards elsewhere.
+            return Ok(Ok(0));
+        }
         let targets = copies
             .iter()
             .map(|(account, address)| DeliveryTarget {
@@ -103,10 +107,16 @@ impl Mail {
 /// `Return-Path` and `Received` for one recipient, as the final delivery
 /// MTA adds them (RFC 5321 4.4).
 fn trace_headers(hostname: &str, trace: &Trace, recipient: &str, now: i64) -> Vec<u8> {
+    let mut out = format!("Return-Path: <{}>\r\n", sanitize(&trace.return_path)).into_bytes();
+    out.extend_from_slice(&received_header(hostname, trace, recipient, now));
+    out
+}
+
+/// This hop's `Received` line (RFC 5321 4.4), also put on forwarded mail.
+pub(crate) fn received_header(hostname: &str, trace: &Trace, recipient: &str, now: i64) -> Vec<u8> {
     let helo = sanitize(&trace.helo);
     format!(
-        "Return-Path: <{}>\r\nReceived: from {helo} ([{}])\r\n\tby {hostname} (mailroom) with {} id {}\r\n\tfor <{recipient}>; {}\r\n",
-        sanitize(&trace.return_path),
+        "Received: from {helo} ([{}])\r\n\tby {hostname} (mailroom) with {} id {}\r\n\tfor <{recipient}>; {}\r\n",
         trace.peer,
         trace.protocol,
         trace.id,

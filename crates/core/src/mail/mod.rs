@@ -8,6 +8,7 @@
 
 mod deliver;
 mod events;
+mod hops;
 mod mailboxes;
 mod resolve;
 mod sender;
@@ -18,8 +19,12 @@ use std::sync::Arc;
 
 use mailroom_store::{Clock, Store};
 
+use crate::srs::Srs;
+
+pub(crate) use deliver::received_header;
 pub use deliver::{DeliveryRefusal, InboundMessage, Trace};
 pub use events::{ChangeBus, MailboxEvent};
+pub use hops::{MAX_FORWARD_HOPS, MAX_HOPS, received_count};
 pub use mailboxes::{DELIMITER, check_mailbox_name};
 pub use resolve::{Refusal, Resolved};
 pub use state::{MessageState, SharedMailbox, Snapshot, partition_point};
@@ -43,6 +48,8 @@ pub struct Mail {
     settings: Arc<MailSettings>,
     /// Recipients submitted per client address (sending limits).
     pub(crate) ip_buckets: Arc<crate::sending::IpBuckets>,
+    /// The sender rewriting key, read from the store on first use.
+    srs: Arc<tokio::sync::OnceCell<Srs>>,
 }
 
 impl Mail {
@@ -58,7 +65,20 @@ impl Mail {
             events,
             settings: Arc::new(settings),
             ip_buckets: Arc::default(),
+            srs: Arc::default(),
         }
+    }
+
+    /// SRS with the server's secret (made on first use, shared by every
+    /// node through the store).
+    pub async fn srs(&self) -> crate::Result<&Srs> {
+        self.srs
+            .get_or_try_init(|| async {
+                let fresh: [u8; 32] = rand::random();
+                let secret = self.store.server_secret("srs", fresh.to_vec()).await?;
+                Ok(Srs::new(&secret))
+            })
+            .await
     }
 
     pub fn settings(&self) -> &MailSettings {

@@ -17,6 +17,9 @@ pub struct Resolved {
     pub address: String,
     /// Local accounts, each once.
     pub accounts: Vec<Account>,
+    /// Addresses elsewhere the message is forwarded to (forwards, aliases
+    /// pointing out, and bounces to rewritten senders going home).
+    pub forwards: Vec<String>,
 }
 
 /// Why a recipient is refused; front-ends turn these into replies.
@@ -32,9 +35,8 @@ pub enum Refusal {
     DomainSuspended,
     /// Over the storage quota: try again later.
     MailboxFull,
-    /// The address forwards to another domain, and outbound delivery is
-    /// not available: try again later rather than lose it.
-    ForwardingUnavailable,
+    /// A rewritten (SRS) address we did not make, or made too long ago.
+    InvalidSrs,
 }
 
 struct Expansion {
@@ -51,7 +53,7 @@ impl Mail {
         address: &str,
         declared_size: Option<u64>,
     ) -> Result<std::result::Result<Resolved, Refusal>> {
-        let Some((local, domain)) = address.rsplit_once('@') else {
+        let Some((raw_local, domain)) = address.rsplit_once('@') else {
             return Ok(Err(Refusal::NotHosted));
         };
         // RFC 6531: under SMTPUTF8 the domain may come in its Unicode form.
@@ -59,7 +61,7 @@ impl Mail {
         let Some(domain) = crate::idna::to_ascii(domain) else {
             return Ok(Err(Refusal::NotHosted));
         };
-        let local = local.to_lowercase();
+        let local = raw_local.to_lowercase();
         let Some(hosted) = self.store.domain_get(&domain).await? else {
             return Ok(Err(Refusal::NotHosted));
         };
@@ -67,6 +69,16 @@ impl Mail {
             return Ok(Err(Refusal::DomainSuspended));
         }
         let canonical = format!("{local}@{domain}");
+        // A reply or bounce to a sender we rewrote when forwarding.
+        if let Some(reversed) = self.srs().await?.reverse(raw_local, self.now()) {
+            return match reversed {
+                Ok(original) => Box::pin(self.srs_destination(canonical, original)).await,
+                Err(error) => {
+                    tracing::info!(%address, ?error, "SRS address refused");
+                    Ok(Err(Refusal::InvalidSrs))
+                }
+            };
+        }
         let Some(expansion) = self.expand_recipient(&local, &domain).await? else {
             return Ok(Err(Refusal::UnknownUser));
         };
@@ -77,9 +89,6 @@ impl Mail {
                 Refusal::UnknownUser
             }));
         }
-        if !expansion.external.is_empty() {
-            return Ok(Err(Refusal::ForwardingUnavailable));
-        }
         let extra = declared_size.unwrap_or(0);
         if expansion.accounts.iter().any(|a| over_quota(a, extra)) {
             return Ok(Err(Refusal::MailboxFull));
@@ -87,7 +96,30 @@ impl Mail {
         Ok(Ok(Resolved {
             address: canonical,
             accounts: expansion.accounts,
+            forwards: expansion.external,
         }))
+    }
+
+    /// Where mail to an SRS address goes: the original sender, which is
+    /// elsewhere, or here (an SRS0 of ours inside an SRS1, or a sender of
+    /// ours whose forwarded mail bounced).
+    async fn srs_destination(
+        &self,
+        canonical: String,
+        original: String,
+    ) -> Result<std::result::Result<Resolved, Refusal>> {
+        match self.resolve(&original, None).await? {
+            Ok(mut resolved) => {
+                resolved.address = canonical;
+                Ok(Ok(resolved))
+            }
+            Err(Refusal::NotHosted) => Ok(Ok(Resolved {
+                address: canonical,
+                accounts: Vec::new(),
+                forwards: vec![original],
+            })),
+            Err(refusal) => Ok(Err(refusal)),
+        }
     }
 
     /// Finds what answers to `local@domain`: the exact address, then without
@@ -148,8 +180,21 @@ impl Mail {
                 found = true;
                 if !account.enabled {
                     expansion.disabled += 1;
-                } else if accounts_seen.insert(account.id) {
-                    expansion.accounts.push(account);
+                    continue;
+                }
+                if !accounts_seen.insert(account.id) {
+                    continue;
+                }
+                match self.store.forward_get(account.id).await? {
+                    Some(forwarding) => {
+                        for next in forwarding.destinations {
+                            stack.push((next, depth + 1));
+                        }
+                        if forwarding.keep_copy {
+                            expansion.accounts.push(account);
+                        }
+                    }
+                    None => expansion.accounts.push(account),
                 }
                 continue;
             }
@@ -162,7 +207,9 @@ impl Mail {
             }
             if depth > 0 {
                 let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
-                if self.store.domain_get(domain).await?.is_none() {
+                if self.store.domain_get(domain).await?.is_none()
+                    && !expansion.external.contains(&address)
+                {
                     expansion.external.push(address);
                 }
                 // A hosted destination that vanished is skipped.
@@ -316,10 +363,13 @@ mod tests {
             .add_alias("fwd@example.test", &["someone@other.test".to_string()])
             .await
             .unwrap();
-        assert_eq!(
-            mail.resolve("fwd@example.test", None).await.unwrap(),
-            Err(Refusal::ForwardingUnavailable)
-        );
+        let forwarded = mail
+            .resolve("fwd@example.test", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(forwarded.accounts.is_empty());
+        assert_eq!(forwarded.forwards, ["someone@other.test"]);
         directory
             .set_domain_suspended("example.test", true)
             .await

@@ -6,6 +6,7 @@
 #[cfg(test)]
 mod clock_tests;
 mod dsn;
+mod forward;
 pub mod policy;
 
 use std::sync::Arc;
@@ -212,7 +213,9 @@ impl Queue {
         Ok(())
     }
 
-    /// Delivers a delivery status notification to the sender's mailbox.
+    /// Sends a delivery status notification to the sender: into its
+    /// mailbox when it is ours (or on to where it forwards), otherwise out
+    /// through the queue with the null sender.
     async fn bounce(
         &self,
         queued: &Queued,
@@ -220,10 +223,28 @@ impl Queue {
         content: &[u8],
         report: Report,
     ) -> Result<()> {
+        // RFC 5321 4.5.5: a bounce is never bounced.
+        if queued.sender.is_empty() {
+            tracing::info!(id = queued.id, "undeliverable bounce dropped");
+            return Ok(());
+        }
         let hostname = self.mail.settings().hostname.clone();
         let report = dsn::build(&hostname, queued, failures, content, self.now(), report);
         let resolved = match self.mail.resolve(&queued.sender, None).await? {
             Ok(r) => r,
+            Err(crate::mail::Refusal::NotHosted) => {
+                self.store
+                    .queue_add(NewQueued {
+                        account_id: None,
+                        sender: String::new(),
+                        recipients: vec![queued.sender.clone()],
+                        prefix: Vec::new(),
+                        body: Arc::new(report),
+                    })
+                    .await?;
+                self.wake.notify_one();
+                return Ok(());
+            }
             Err(refusal) => {
                 tracing::warn!(sender = %queued.sender, ?refusal, "bounce not deliverable; dropped");
                 return Ok(());
@@ -241,7 +262,7 @@ impl Queue {
                 return_path: String::new(),
             },
         };
-        if let Err(refusal) = self.mail.deliver_inbound(message).await? {
+        if let Err(refusal) = Box::pin(self.accept(message)).await? {
             tracing::warn!(sender = %queued.sender, ?refusal, "bounce not delivered");
         }
         Ok(())

@@ -6,6 +6,7 @@ mod account;
 mod alias;
 mod domain;
 mod domain_admin;
+mod forward;
 mod queue;
 mod relay_policy;
 mod sending;
@@ -34,6 +35,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::Domain(c) => domain::run(c, &directory, &config.hostname, out).await,
         Command::Account(c) => account::run(c, &directory, out).await,
         Command::Alias(c) => alias::run(c, &directory, out).await,
+        Command::Forward(c) => forward::run(c, &directory, out).await,
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,
         Command::SendingLimits(c) => sending::run(c, &directory, out).await,
         Command::Queue(c) => queue::run(c, Arc::new(store.clone()), out).await,

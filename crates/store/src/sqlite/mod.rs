@@ -2,6 +2,7 @@
 
 mod blobs;
 mod directory;
+mod forwards;
 mod mail;
 mod mailbox_ops;
 mod queue;
@@ -19,8 +20,9 @@ use rusqlite::Connection;
 
 use crate::{
     Account, AccountChange, Alias, AttemptResult, BlobId, BlobStore, Clock, Copied, Delivered,
-    Delivery, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Mailbox, MessageMeta,
-    NewAccount, NewQueued, Queued, Result, SendClass, SendLimit, SpecialUse, Store, StoreError,
+    Delivery, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox,
+    MessageMeta, NewAccount, NewQueued, Queued, Result, SendClass, SendLimit, SpecialUse, Store,
+    StoreError,
 };
 use readers::Readers;
 use writer::Writer;
@@ -490,6 +492,33 @@ impl Store for SqliteStore {
     async fn dkim_keys(&self, domain: &str) -> Result<Vec<DkimKey>> {
         let domain = domain.to_string();
         self.read(move |c| directory::dkim_keys(c, &domain)).await
+    }
+
+    async fn forward_get(&self, account_id: i64) -> Result<Option<Forwarding>> {
+        self.read(move |c| forwards::get(c, account_id)).await
+    }
+
+    async fn forward_set(
+        &self,
+        email: &str,
+        destinations: Vec<String>,
+        keep_copy: bool,
+    ) -> Result<Option<Forwarding>> {
+        let email = email.to_string();
+        self.write(move |c| forwards::set(c, &email, &destinations, keep_copy))
+            .await
+    }
+
+    async fn forward_list(&self, domain: Option<&str>) -> Result<Vec<Forwarding>> {
+        let domain = domain.map(str::to_string);
+        self.read(move |c| forwards::list(c, domain.as_deref()))
+            .await
+    }
+
+    async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
+        let name = name.to_string();
+        self.write(move |c| forwards::secret(c, &name, &fresh))
+            .await
     }
 
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {

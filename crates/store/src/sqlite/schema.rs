@@ -174,6 +174,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (domain_id, selector)
     );
     "#,
+    // 3: forwards (per account, with or without a local copy) and the
+    // server's secrets (the SRS key), shared by every node.
+    r#"
+    CREATE TABLE forwards (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        destination TEXT NOT NULL,
+        keep_copy INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (account_id, destination)
+    );
+    CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 //! leaves in the store (read-only, through Python's sqlite3).
 
 mod clients;
+mod forwards;
 mod limits;
 mod outbound;
 mod protocol;

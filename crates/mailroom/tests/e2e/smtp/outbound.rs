@@ -5,7 +5,7 @@
 
 use crate::{builder, run_python, server};
 
-const PRELUDE: &str = r#"
+pub(super) const PRELUDE: &str = r#"
 import imaplib, json, os, smtplib, ssl, sys
 CTX = ssl.create_default_context()
 CTX.check_hostname = False

@@ -482,17 +482,35 @@ fn a_domain_equal_to_the_server_hostname_works() {
 }
 
 #[test]
-fn an_alias_forwarding_off_site_is_deferred_not_lost() {
-    let server = server();
+fn an_alias_pointing_off_site_is_accepted_and_queued_with_a_rewritten_sender() {
+    // The remote host is down: the forwarded copy waits in the queue.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let server = crate::builder()
+        .config(&format!("[outbound]\nrelay = \"127.0.0.1:{port}\"\n"))
+        .start();
     server.add_user("bob@example.test");
     server
         .cli(&["alias", "add", "fwd@example.test", "someone@elsewhere.test"])
         .ok();
-    let reply = rcpt_reply(&server, "fwd@example.test");
-    assert!(
-        reply.starts_with("451 4.3.0 <fwd@example.test>: "),
-        "{reply}"
+    deliver(
+        &server,
+        &["fwd@example.test"],
+        &message("off site", "Forward me"),
     );
+    let queued = server.cli(&["--json", "queue", "list"]).ok().json();
+    assert_eq!(queued.as_array().map(Vec::len), Some(1), "{queued}");
+    let sender = queued[0]["sender"].as_str().unwrap();
+    assert!(
+        sender.starts_with("SRS0=") && sender.ends_with("=sender.test=alice@example.test"),
+        "{sender}"
+    );
+    assert_eq!(
+        queued[0]["recipients"][0]["address"], "someone@elsewhere.test",
+        "{queued}"
+    );
+    assert_eq!(inbox(&server, "bob@example.test").len(), 0);
 }
 
 #[test]
