@@ -29,21 +29,47 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct OutboundConfig {
     /// A smart host (`host:port`) for all outbound mail instead of MX
-    /// delivery.
+    /// delivery; port 465 means TLS from the start, others STARTTLS.
     pub relay: Option<String>,
+    /// TLS from the first byte at the smart host (default: when its port
+    /// is 465); otherwise STARTTLS when offered.
+    pub relay_implicit_tls: Option<bool>,
+    /// Login at the smart host (sent only over TLS).
+    pub relay_user: Option<String>,
+    pub relay_password: Option<Secret>,
     /// The port MX hosts are reached on (25; tests use others).
     pub port: u16,
     /// A DNS server (`ip:port`) instead of the system's resolver.
     pub nameserver: Option<SocketAddr>,
+    /// Messages being delivered at once.
+    pub max_deliveries: usize,
+    /// Connections to one destination (a domain, or the smart host).
+    pub max_per_destination: usize,
 }
 
 impl Default for OutboundConfig {
     fn default() -> Self {
         Self {
             relay: None,
+            relay_implicit_tls: None,
+            relay_user: None,
+            relay_password: None,
             port: 25,
             nameserver: None,
+            max_deliveries: 100,
+            max_per_destination: 20,
         }
+    }
+}
+
+/// A password from the config file: never shown in debug output or logs.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"********\"")
     }
 }
 

@@ -14,7 +14,7 @@ use mailroom_core::{Directory, Mail};
 use mailroom_imap::{ImapServer, ImapSettings};
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
 use mailroom_pop3::{Pop3Server, Pop3Settings};
-use mailroom_smtp::{Outbound, Router, SmtpServer, SmtpSettings};
+use mailroom_smtp::{Credentials, Outbound, RelayHost, Router, SmtpServer, SmtpSettings};
 use mailroom_store::{SqliteStore, SystemClock};
 use mailroom_web::{AppState, HttpHandler};
 use tokio::signal::unix::{SignalKind, signal};
@@ -85,6 +85,8 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         queue: queue.clone(),
         router: router(config)?,
         hostname: config.hostname.clone(),
+        max_deliveries: config.outbound.max_deliveries,
+        max_per_destination: config.outbound.max_per_destination,
     };
     tokio::spawn(outbound.run(shutdown.clone()));
     let submission: Arc<dyn ConnectionHandler> = Arc::new(SmtpServer::submission(
@@ -137,7 +139,20 @@ fn router(config: &Config) -> anyhow::Result<Router> {
                 .next()
                 .with_context(|| format!("outbound.relay: no address for {relay}"))?;
             let name = relay.rsplit_once(':').map_or(relay.as_str(), |(h, _)| h);
-            Ok(Router::Relay(name.to_string(), addr))
+            let credentials = match (&c.relay_user, &c.relay_password) {
+                (Some(user), Some(password)) => Some(Credentials {
+                    user: user.clone(),
+                    password: password.0.clone(),
+                }),
+                (None, None) => None,
+                _ => anyhow::bail!("outbound: relay_user and relay_password go together"),
+            };
+            Ok(Router::Relay(RelayHost {
+                name: name.to_string(),
+                addr,
+                implicit_tls: c.relay_implicit_tls.unwrap_or(addr.port() == 465),
+                credentials,
+            }))
         }
         None => Ok(Router::mx(c.nameserver, c.port)?),
     }

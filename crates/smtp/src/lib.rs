@@ -14,6 +14,6 @@ mod submission;
 mod transfer;
 
 pub use data::BodyLimits;
-pub use outbound::{Outbound, Router};
+pub use outbound::{Credentials, Outbound, RelayHost, Router};
 pub use reply::Reply;
 pub use server::{SmtpServer, SmtpSettings};

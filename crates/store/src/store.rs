@@ -133,7 +133,7 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_get(&self, id: i64) -> Result<Option<Queued>>;
     async fn queue_list(&self) -> Result<Vec<Queued>>;
     /// Messages with a recipient due now.
-    async fn queue_due(&self) -> Result<Vec<Queued>>;
+    async fn queue_due(&self, skip: Vec<i64>, limit: usize) -> Result<Vec<Queued>>;
     /// When the next pending recipient is due.
     async fn queue_next_due(&self) -> Result<Option<i64>>;
     /// The bytes to send for a queued message (trace prefix and body).

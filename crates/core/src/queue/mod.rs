@@ -139,8 +139,10 @@ impl Queue {
         self.mail.now()
     }
 
-    pub async fn due(&self) -> Result<Vec<Queued>> {
-        Ok(self.store.queue_due().await?)
+    /// Up to `limit` messages with recipients due now, except `skip`
+    /// (those already being delivered).
+    pub async fn due(&self, skip: Vec<i64>, limit: usize) -> Result<Vec<Queued>> {
+        Ok(self.store.queue_due(skip, limit).await?)
     }
 
     pub async fn next_due(&self) -> Result<Option<i64>> {

@@ -1,10 +1,12 @@
-//! The SMTP client side (RFC 5321) for outbound delivery: one connection,
-//! one message, several recipients; every reply is kept so the sender can
-//! be told exactly what the remote host said.
+//! The SMTP client side (RFC 5321) for outbound delivery: a session to one
+//! host that carries one message after another (the pool keeps it open
+//! between them), pipelined when the host allows it (RFC 2920). Every
+//! reply is kept so the sender can be told exactly what the host said.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use mailroom_core::sasl::base64_encode;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -17,6 +19,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 /// RFC 5321 4.5.3.2: generous waits for each step.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const REPLY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Login for a smart host.
+#[derive(Clone)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Never print the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({})", self.user)
+    }
+}
 
 /// A reply from the remote host: its code and its text, lines joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,23 +72,240 @@ impl RemoteReply {
             "4.0.0".into()
         }
     }
+
+    fn local(code: u16, text: impl Into<String>) -> Self {
+        Self {
+            code,
+            text: text.into(),
+        }
+    }
 }
 
-/// What became of each recipient on one connection.
+/// What became of a message on a session.
 #[derive(Debug)]
 pub enum Transfer {
-    /// The conversation went through: a reply per recipient (the RCPT
-    /// refusal, or the reply to the message data).
+    /// The transaction ran: a reply per recipient (the RCPT refusal, or
+    /// the reply to the message data).
     Done(Vec<(String, RemoteReply)>),
-    /// The host refused the whole transaction (greeting, EHLO, MAIL).
+    /// The host refused the whole transaction (MAIL).
     Refused(RemoteReply),
 }
 
-struct Conversation {
-    reader: BufReader<Box<dyn Connection>>,
+/// How to reach a host.
+pub struct Target<'a> {
+    pub host: &'a str,
+    pub addr: SocketAddr,
+    /// The name we greet with.
+    pub helo: &'a str,
+    /// TLS from the first byte (a smart host on port 465).
+    pub implicit_tls: bool,
+    pub credentials: Option<&'a Credentials>,
 }
 
-impl Conversation {
+/// The outcome of opening a session.
+pub enum Opened {
+    Ready(Session),
+    /// Greeting, EHLO/HELO or AUTH refused.
+    Refused(RemoteReply),
+}
+
+pub struct Session {
+    reader: BufReader<Box<dyn Connection>>,
+    pipelining: bool,
+    size: bool,
+    /// Messages carried so far.
+    pub messages: u32,
+    /// Set when the host said 421 or the connection failed: not reusable.
+    pub broken: bool,
+}
+
+impl Session {
+    pub async fn open(target: Target<'_>) -> std::io::Result<Opened> {
+        let tcp = timeout(CONNECT_TIMEOUT, TcpStream::connect(target.addr))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timeout"))??;
+        let _ = tcp.set_nodelay(true);
+        let mut tls = false;
+        let stream: Box<dyn Connection> = if target.implicit_tls {
+            tls = true;
+            handshake(&target, tcp).await?
+        } else {
+            Box::new(tcp)
+        };
+        let mut session = Session {
+            reader: BufReader::new(stream),
+            pipelining: false,
+            size: false,
+            messages: 0,
+            broken: false,
+        };
+        let greeting = session.reply().await?;
+        if !greeting.is_success() {
+            return Ok(Opened::Refused(greeting));
+        }
+        let mut ehlo = session.command(&format!("EHLO {}", target.helo)).await?;
+        if !tls
+            && ehlo.is_success()
+            && offers(&ehlo, "STARTTLS")
+            && session.command("STARTTLS").await?.code == 220
+        {
+            // RFC 3207 4.2: start over on the encrypted channel.
+            let plain = session.reader.into_inner();
+            session.reader = BufReader::new(handshake(&target, plain).await?);
+            tls = true;
+            ehlo = session.command(&format!("EHLO {}", target.helo)).await?;
+        }
+        if !ehlo.is_success() {
+            let helo = session.command(&format!("HELO {}", target.helo)).await?;
+            if !helo.is_success() {
+                return Ok(Opened::Refused(helo));
+            }
+        }
+        session.pipelining = offers(&ehlo, "PIPELINING");
+        session.size = offers(&ehlo, "SIZE");
+        if let Some(credentials) = target.credentials {
+            // Deferred, not bounced: a login problem is ours to fix.
+            if !tls {
+                session.quit().await;
+                return Ok(Opened::Refused(RemoteReply::local(
+                    451,
+                    "4.7.10 the relay offers no TLS; its password is only sent encrypted",
+                )));
+            }
+            let token = base64_encode(
+                format!("\0{}\0{}", credentials.user, credentials.password).as_bytes(),
+            );
+            let reply = session.command(&format!("AUTH PLAIN {token}")).await?;
+            if reply.code != 235 {
+                session.quit().await;
+                return Ok(Opened::Refused(RemoteReply::local(
+                    451,
+                    format!("4.7.8 login to the relay failed: {}", reply.line()),
+                )));
+            }
+        }
+        Ok(Opened::Ready(session))
+    }
+
+    /// Sends one message. `Err` is a connection problem (try the next
+    /// host, or later); the session is left ready for another message.
+    pub async fn send(
+        &mut self,
+        sender: &str,
+        recipients: &[String],
+        content: &[u8],
+    ) -> std::io::Result<Transfer> {
+        let result = self.transaction(sender, recipients, content).await;
+        if result.is_err() {
+            self.broken = true;
+        }
+        result
+    }
+
+    async fn transaction(
+        &mut self,
+        sender: &str,
+        recipients: &[String],
+        content: &[u8],
+    ) -> std::io::Result<Transfer> {
+        let mail = if self.size {
+            // RFC 1870: the host may refuse an oversized message up front.
+            format!("MAIL FROM:<{sender}> SIZE={}\r\n", content.len())
+        } else {
+            format!("MAIL FROM:<{sender}>\r\n")
+        };
+        let rcpts: Vec<String> = recipients
+            .iter()
+            .map(|r| format!("RCPT TO:<{r}>\r\n"))
+            .collect();
+        let (mail, rcpt_replies, data) = if self.pipelining {
+            // RFC 2920 3.1: MAIL, every RCPT and DATA in one go.
+            let mut batch = mail.into_bytes();
+            for r in &rcpts {
+                batch.extend_from_slice(r.as_bytes());
+            }
+            batch.extend_from_slice(b"DATA\r\n");
+            self.write(&batch).await?;
+            let mail = self.reply().await?;
+            let mut replies = Vec::with_capacity(rcpts.len());
+            for _ in &rcpts {
+                replies.push(self.reply().await?);
+            }
+            (mail, replies, Some(self.reply().await?))
+        } else {
+            let mail = self.command(mail.trim_end()).await?;
+            if !mail.is_success() {
+                self.rset().await?;
+                return Ok(Transfer::Refused(mail));
+            }
+            let mut replies = Vec::with_capacity(rcpts.len());
+            for r in &rcpts {
+                replies.push(self.command(r.trim_end()).await?);
+            }
+            (mail, replies, None)
+        };
+        let accepted: Vec<&String> = recipients
+            .iter()
+            .zip(&rcpt_replies)
+            .filter(|(_, reply)| reply.is_success())
+            .map(|(r, _)| r)
+            .collect();
+        let data = match data {
+            Some(data) => data,
+            None if accepted.is_empty() => RemoteReply::local(554, "5.5.1 no valid recipients"),
+            None => self.command("DATA").await?,
+        };
+        if data.code == 354 && (accepted.is_empty() || !mail.is_success()) {
+            // A host that says go ahead with nobody to send to: end it.
+            self.write(b".\r\n").await?;
+            self.reply().await?;
+        }
+        if !mail.is_success() {
+            self.rset().await?;
+            return Ok(Transfer::Refused(mail));
+        }
+        let mut results: Vec<(String, RemoteReply)> = recipients
+            .iter()
+            .zip(rcpt_replies)
+            .filter(|(_, reply)| !reply.is_success())
+            .map(|(r, reply)| (r.clone(), reply))
+            .collect();
+        if accepted.is_empty() {
+            self.rset().await?;
+            return Ok(Transfer::Done(results));
+        }
+        let done = if data.code == 354 {
+            self.write(&data_bytes(content)).await?;
+            self.reply().await?
+        } else {
+            self.rset().await?;
+            data
+        };
+        results.extend(accepted.into_iter().map(|r| (r.clone(), done.clone())));
+        self.messages += 1;
+        Ok(Transfer::Done(results))
+    }
+
+    /// Ends the session politely.
+    pub async fn quit(mut self) {
+        let _ = timeout(Duration::from_secs(5), self.command("QUIT")).await;
+    }
+
+    async fn rset(&mut self) -> std::io::Result<()> {
+        self.command("RSET").await.map(drop)
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let stream = self.reader.get_mut();
+        stream.write_all(bytes).await?;
+        stream.flush().await
+    }
+
+    async fn command(&mut self, line: &str) -> std::io::Result<RemoteReply> {
+        self.write(format!("{line}\r\n").as_bytes()).await?;
+        self.reply().await
+    }
+
     async fn reply(&mut self) -> std::io::Result<RemoteReply> {
         let mut text = Vec::new();
         loop {
@@ -91,6 +324,10 @@ impl Conversation {
             })?;
             text.push(line.get(4..).unwrap_or("").to_string());
             if line.as_bytes().get(3) != Some(&b'-') {
+                if code == 421 {
+                    // RFC 5321 3.8: the host is closing the channel.
+                    self.broken = true;
+                }
                 return Ok(RemoteReply {
                     code,
                     text: text.join(" "),
@@ -98,14 +335,27 @@ impl Conversation {
             }
         }
     }
+}
 
-    async fn command(&mut self, line: &str) -> std::io::Result<RemoteReply> {
-        self.reader
-            .get_mut()
-            .write_all(format!("{line}\r\n").as_bytes())
-            .await?;
-        self.reply().await
-    }
+async fn handshake<S>(target: &Target<'_>, stream: S) -> std::io::Result<Box<dyn Connection>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let connector = super::tls::connector()
+        .ok_or_else(|| std::io::Error::other("no TLS client configuration"))?;
+    let name = ServerName::try_from(target.host.to_string())
+        .unwrap_or_else(|_| ServerName::IpAddress(target.addr.ip().into()));
+    let tls = timeout(CONNECT_TIMEOUT, connector.connect(name, stream))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timeout"))??;
+    Ok(Box::new(tls))
+}
+
+/// Whether an EHLO reply lists `keyword` (RFC 5321 4.1.1.1).
+fn offers(ehlo: &RemoteReply, keyword: &str) -> bool {
+    ehlo.text
+        .split_whitespace()
+        .any(|w| w.eq_ignore_ascii_case(keyword))
 }
 
 /// Dot-stuffs a message and ends it (RFC 5321 4.5.2).
@@ -124,85 +374,6 @@ fn data_bytes(content: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(b".\r\n");
     out
-}
-
-/// Sends one message to `addr`. `Err` is a connection problem (try the
-/// next host, or later).
-pub async fn transfer(
-    host: &str,
-    addr: SocketAddr,
-    helo: &str,
-    sender: &str,
-    recipients: &[String],
-    content: &[u8],
-) -> std::io::Result<Transfer> {
-    let stream = timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timeout"))??;
-    let mut c = Conversation {
-        reader: BufReader::new(Box::new(stream) as Box<dyn Connection>),
-    };
-    let greeting = c.reply().await?;
-    if !greeting.is_success() {
-        return Ok(Transfer::Refused(greeting));
-    }
-    let mut ehlo = c.command(&format!("EHLO {helo}")).await?;
-    let offers_tls = ehlo.is_success()
-        && ehlo
-            .text
-            .split_whitespace()
-            .any(|w| w.eq_ignore_ascii_case("STARTTLS"));
-    if let (true, Some(connector)) = (offers_tls, super::tls::connector())
-        && c.command("STARTTLS").await?.code == 220
-    {
-        // RFC 3207 4.2: start over on the encrypted channel.
-        let name = ServerName::try_from(host.to_string())
-            .unwrap_or_else(|_| ServerName::IpAddress(addr.ip().into()));
-        let plain = c.reader.into_inner();
-        let tls = timeout(CONNECT_TIMEOUT, connector.connect(name, plain))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS timeout"))??;
-        c = Conversation {
-            reader: BufReader::new(Box::new(tls) as Box<dyn Connection>),
-        };
-        ehlo = c.command(&format!("EHLO {helo}")).await?;
-    }
-    if !ehlo.is_success() {
-        let helo_reply = c.command(&format!("HELO {helo}")).await?;
-        if !helo_reply.is_success() {
-            return Ok(Transfer::Refused(helo_reply));
-        }
-    }
-    let mail = c.command(&format!("MAIL FROM:<{sender}>")).await?;
-    if !mail.is_success() {
-        let _ = c.command("QUIT").await;
-        return Ok(Transfer::Refused(mail));
-    }
-    let mut results = Vec::new();
-    let mut accepted = Vec::new();
-    for rcpt in recipients {
-        let reply = c.command(&format!("RCPT TO:<{rcpt}>")).await?;
-        if reply.is_success() {
-            accepted.push(rcpt.clone());
-        } else {
-            results.push((rcpt.clone(), reply));
-        }
-    }
-    if accepted.is_empty() {
-        let _ = c.command("QUIT").await;
-        return Ok(Transfer::Done(results));
-    }
-    let data = c.command("DATA").await?;
-    if data.code != 354 {
-        results.extend(accepted.into_iter().map(|r| (r, data.clone())));
-        let _ = c.command("QUIT").await;
-        return Ok(Transfer::Done(results));
-    }
-    c.reader.get_mut().write_all(&data_bytes(content)).await?;
-    let done = c.reply().await?;
-    results.extend(accepted.into_iter().map(|r| (r, done.clone())));
-    let _ = c.command("QUIT").await;
-    Ok(Transfer::Done(results))
 }
 
 #[cfg(test)]
@@ -227,5 +398,15 @@ mod tests {
             text: "try later".into(),
         };
         assert_eq!(r.status(), "4.0.0");
+    }
+
+    #[test]
+    fn capabilities_are_read_from_the_ehlo_reply() {
+        let ehlo = RemoteReply {
+            code: 250,
+            text: "mx.far.test PIPELINING SIZE 10240000 STARTTLS".into(),
+        };
+        assert!(offers(&ehlo, "pipelining") && offers(&ehlo, "SIZE"));
+        assert!(!offers(&ehlo, "AUTH"));
     }
 }

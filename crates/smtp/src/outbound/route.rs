@@ -9,6 +9,8 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 
+use super::client::Credentials;
+
 /// Why no host could be found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoRoute {
@@ -18,9 +20,19 @@ pub struct NoRoute {
     pub status: &'static str,
 }
 
+/// A smart host that takes all outbound mail.
+pub struct RelayHost {
+    /// The name for messages and TLS.
+    pub name: String,
+    pub addr: SocketAddr,
+    /// TLS from the first byte (port 465) instead of STARTTLS.
+    pub implicit_tls: bool,
+    pub credentials: Option<Credentials>,
+}
+
 pub enum Router {
-    /// Everything to one host (name for messages, address to connect to).
-    Relay(String, SocketAddr),
+    /// Everything to one host.
+    Relay(RelayHost),
     Mx {
         resolver: Box<TokioResolver>,
         port: u16,
@@ -54,10 +66,27 @@ impl Router {
         })
     }
 
+    /// What the per-destination connection limit counts: the relay, or
+    /// the recipient domain.
+    pub fn destination<'a>(&'a self, domain: &'a str) -> &'a str {
+        match self {
+            Router::Relay(relay) => &relay.name,
+            Router::Mx { .. } => domain,
+        }
+    }
+
+    /// How to connect and log in (a relay's settings; plain MX otherwise).
+    pub fn relay(&self) -> Option<&RelayHost> {
+        match self {
+            Router::Relay(relay) => Some(relay),
+            Router::Mx { .. } => None,
+        }
+    }
+
     /// Hosts to try, in order.
     pub async fn hosts(&self, domain: &str) -> Result<Vec<(String, SocketAddr)>, NoRoute> {
         match self {
-            Router::Relay(name, addr) => Ok(vec![(name.clone(), *addr)]),
+            Router::Relay(relay) => Ok(vec![(relay.name.clone(), relay.addr)]),
             Router::Mx { resolver, port } => mx_hosts(resolver, domain, *port).await,
         }
     }

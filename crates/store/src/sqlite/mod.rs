@@ -420,9 +420,9 @@ impl Store for SqliteStore {
         self.read(queue::list).await
     }
 
-    async fn queue_due(&self) -> Result<Vec<Queued>> {
+    async fn queue_due(&self, skip: Vec<i64>, limit: usize) -> Result<Vec<Queued>> {
         let now = self.now();
-        self.read(move |c| queue::due(c, now)).await
+        self.read(move |c| queue::due(c, now, &skip, limit)).await
     }
 
     async fn queue_next_due(&self) -> Result<Option<i64>> {

@@ -95,15 +95,24 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<Queued>> {
 }
 
 /// Messages with a recipient due for an attempt at `now`.
-pub(crate) fn due(conn: &Connection, now: i64) -> Result<Vec<Queued>> {
-    let ids: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT DISTINCT queue_id FROM queue_recipients
-             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY queue_id LIMIT 100",
-        )?
-        .query_map([now], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::new();
+pub(crate) fn due(conn: &Connection, now: i64, skip: &[i64], limit: usize) -> Result<Vec<Queued>> {
+    // In index order, read lazily: only as many rows as it takes to find
+    // `limit` messages (no sort of the whole queue).
+    let mut stmt = conn.prepare_cached(
+        "SELECT queue_id FROM queue_recipients
+         WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at",
+    )?;
+    let mut rows = stmt.query([now])?;
+    let mut ids: Vec<i64> = Vec::new();
+    while ids.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        let id: i64 = row.get(0)?;
+        if !skip.contains(&id) && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    drop(rows);
+    let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(q) = queued(conn, id)? {
             out.push(q);

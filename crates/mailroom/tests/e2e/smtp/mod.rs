@@ -8,6 +8,7 @@ mod limits;
 mod outbound;
 mod protocol;
 mod recipients;
+mod relay;
 mod smuggling;
 mod starttls;
 mod submission;
