@@ -10,6 +10,7 @@ pub mod mail;
 pub mod password;
 pub mod queue;
 pub mod sasl;
+pub mod security;
 pub mod sending;
 pub mod size;
 pub mod srs;

@@ -50,6 +50,16 @@ pub enum Command {
     /// it passes SPF at the destination).
     #[command(subcommand)]
     Forward(ForwardCommand),
+    /// Device passwords: one per mail client, required for IMAP, POP3 and
+    /// SMTP once 2FA is on.
+    #[command(subcommand, name = "device-password")]
+    DevicePassword(DevicePasswordCommand),
+    /// Two-factor authentication (TOTP) of an account.
+    #[command(subcommand, name = "2fa")]
+    TwoFactor(TwoFactorCommand),
+    /// The security log and banned client addresses.
+    #[command(subcommand)]
+    Security(SecurityCommand),
     /// Assign domains to DomainAdmin accounts.
     #[command(subcommand, name = "domain-admin")]
     DomainAdmin(DomainAdminCommand),
@@ -257,6 +267,66 @@ pub enum ForwardCommand {
         account: String,
         destinations: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum DevicePasswordCommand {
+    /// Create one; the password is shown this once.
+    Add {
+        email: String,
+        name: String,
+    },
+    List {
+        email: String,
+    },
+    /// Revoke one: mail clients using it can no longer log in.
+    Revoke {
+        email: String,
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TwoFactorCommand {
+    /// Start enrolment: prints the secret and the otpauth:// URI.
+    Setup {
+        email: String,
+    },
+    /// Finish enrolment with a code from the app; prints recovery codes.
+    Confirm {
+        email: String,
+        code: String,
+    },
+    /// Turn 2FA off with a current code (or a recovery code).
+    Disable {
+        email: String,
+        code: String,
+    },
+    /// Turn 2FA off without a code (the user lost the device).
+    Reset {
+        email: String,
+    },
+    Status {
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SecurityCommand {
+    /// Logins, failures, bans and changes to accounts' protection.
+    Log {
+        #[arg(long)]
+        account: Option<String>,
+        /// How far back: e.g. 30m, 24h, 7d.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Client addresses banned for failed logins.
+    Bans,
+    /// Lift a ban.
+    Unban { ip: String },
 }
 
 #[derive(Subcommand)]

@@ -22,6 +22,32 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub imap: ImapConfig,
     pub outbound: OutboundConfig,
+    pub security: SecurityConfig,
+}
+
+/// `[security]`: lock-outs after failed logins (every protocol).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Failed logins from one address within the window that ban it.
+    pub max_failed_logins_per_ip: usize,
+    /// Failed logins against one account within the window that slow
+    /// down its logins from new addresses.
+    pub max_failed_logins_per_account: usize,
+    pub failed_login_window_secs: i64,
+    /// The first ban; each further one within a day doubles.
+    pub ban_secs: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            max_failed_logins_per_ip: 10,
+            max_failed_logins_per_account: 20,
+            failed_login_window_secs: 600,
+            ban_secs: 900,
+        }
+    }
 }
 
 /// `[outbound]`: how mail for other domains leaves.
@@ -150,6 +176,7 @@ struct File {
     smtp: Option<Spanned<SmtpConfig>>,
     imap: Option<Spanned<ImapConfig>>,
     outbound: Option<OutboundConfig>,
+    security: Option<SecurityConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -218,6 +245,7 @@ impl Config {
             smtp: SmtpConfig::default(),
             imap: ImapConfig::default(),
             outbound: OutboundConfig::default(),
+            security: SecurityConfig::default(),
         }
     }
 
@@ -303,6 +331,9 @@ impl Config {
         }
         if let Some(outbound) = file.outbound {
             config.outbound = outbound;
+        }
+        if let Some(security) = file.security {
+            config.security = security;
         }
         if let Some(imap) = file.imap {
             let span = imap.span();

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use mailroom_core::mail::{ChangeBus, MailSettings};
 use mailroom_core::queue::Queue;
+use mailroom_core::security::GuardSettings;
 use mailroom_core::{Directory, Mail};
 use mailroom_imap::{ImapServer, ImapSettings};
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
@@ -38,7 +39,17 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             config.data_dir.display()
         )
     })?;
-    let directory = Directory::new(Arc::new(store.clone()));
+    let guard = &config.security;
+    let directory = Directory::with_guard(
+        Arc::new(store.clone()),
+        GuardSettings {
+            ip_failures: guard.max_failed_logins_per_ip.max(1),
+            account_failures: guard.max_failed_logins_per_account.max(1),
+            window_secs: guard.failed_login_window_secs.max(1),
+            ban_secs: guard.ban_secs.max(1),
+            ..GuardSettings::default()
+        },
+    );
     if let Some((email, password)) = directory.ensure_master_admin(&config.hostname).await? {
         // On the terminal only: never through the logger.
         println!("Created the MasterAdmin account {email}");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailroom_core::sasl;
+use mailroom_core::security::{Denial, LoginRequest, Protocol};
 use mailroom_net::{Line, LineIo, Shutdown, Stream};
 
 use crate::command::{self, Command};
@@ -254,9 +255,24 @@ impl Session {
     }
 
     async fn log_in(&mut self, user: &str, password: &str) {
-        let account = match self.server.directory.verify_password(user, password).await {
-            Ok(Some(account)) => account,
-            Ok(None) => return self.failed_login().await,
+        let request = LoginRequest {
+            email: user,
+            secret: password,
+            code: None,
+            protocol: Protocol::Pop3,
+            ip: self.peer.ip(),
+        };
+        let account = match self.server.directory.login(request).await {
+            Ok(Ok(login)) => login.account,
+            Ok(Err(Denial::DevicePasswordRequired)) => {
+                tokio::time::sleep(self.server.settings.auth_failure_delay).await;
+                return self.err("[AUTH] Use a device password (2FA is enabled)");
+            }
+            Ok(Err(Denial::Banned { .. })) => {
+                return self
+                    .err("[SYS/TEMP] Too many failed logins from your address; try again later");
+            }
+            Ok(Err(_)) => return self.failed_login().await,
             Err(error) => {
                 tracing::error!(%error, "pop3 login lookup failed");
                 return self.err("[SYS/TEMP] Temporary failure, try again later");

@@ -2,6 +2,7 @@
 //! only once TLS is on. Every failure gets the same answer, late.
 
 use mailroom_core::sasl;
+use mailroom_core::security::{Denial, LoginRequest, Protocol};
 use mailroom_net::Line;
 
 use crate::reply::Reply;
@@ -86,34 +87,49 @@ impl Session {
                 ));
             }
         };
-        let account = match credentials {
-            Some((user, password)) => match directory.verify_password(&user, &password).await {
-                Ok(found) => found,
-                Err(error) => {
-                    tracing::error!(%error, "smtp auth lookup failed");
-                    return self.continue_if(Reply::new(
-                        454,
-                        "4.7.0",
-                        "Temporary authentication failure, try again later",
-                    ));
+        let outcome = match credentials {
+            Some((user, password)) => {
+                let request = LoginRequest {
+                    email: &user,
+                    secret: &password,
+                    code: None,
+                    protocol: Protocol::Smtp,
+                    ip: self.peer.ip(),
+                };
+                match directory.login(request).await {
+                    Ok(outcome) => outcome,
+                    Err(error) => {
+                        tracing::error!(%error, "smtp auth lookup failed");
+                        return self.continue_if(Reply::new(
+                            454,
+                            "4.7.0",
+                            "Temporary authentication failure, try again later",
+                        ));
+                    }
                 }
-            },
-            None => None,
+            }
+            None => Err(Denial::Invalid),
         };
-        match account {
-            Some(account) => {
-                tracing::info!(account = %account.email, peer = %self.peer, "smtp auth");
-                self.account = Some(account);
+        match outcome {
+            Ok(login) => {
+                tracing::info!(account = %login.account.email, peer = %self.peer, "smtp auth");
+                self.account = Some(login.account);
                 self.continue_if(Reply::new(235, "2.7.0", "Authentication successful"))
             }
-            None => {
+            Err(Denial::Banned { .. }) => self.continue_if(Reply::new(
+                454,
+                "4.7.0",
+                "Too many failed logins from your address; try again later",
+            )),
+            Err(denial) => {
                 tracing::info!(peer = %self.peer, "smtp auth failed");
                 tokio::time::sleep(self.server.settings.auth_failure_delay).await;
-                self.continue_if(Reply::new(
-                    535,
-                    "5.7.8",
-                    "Authentication credentials invalid",
-                ))
+                let text = if denial == Denial::DevicePasswordRequired {
+                    "Authentication credentials invalid: use a device password (2FA is enabled)"
+                } else {
+                    "Authentication credentials invalid"
+                };
+                self.continue_if(Reply::new(535, "5.7.8", text))
             }
         }
     }

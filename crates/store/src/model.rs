@@ -74,6 +74,10 @@ pub struct Account {
     /// that empties the Inbox can be found.
     pub pop3_last_used_at: Option<i64>,
     pub pop3_last_ip: Option<String>,
+    /// 2FA (TOTP) is on: mail clients must use device passwords.
+    pub two_factor: bool,
+    /// Why the account was disabled, when the system did it.
+    pub disabled_reason: Option<String>,
 }
 
 /// What POP3's DELE does to a message.
@@ -131,6 +135,8 @@ pub struct AccountChange {
     pub role: Option<Role>,
     pub password_hash: Option<String>,
     pub pop3_delete: Option<Pop3Delete>,
+    /// `Some(None)` clears it; enabling the account clears it too.
+    pub disabled_reason: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,6 +144,56 @@ pub struct Alias {
     /// `local@domain`, or `@domain` for a catch-all.
     pub source: String,
     pub destinations: Vec<String>,
+}
+
+/// An account's TOTP enrolment (RFC 6238).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpState {
+    /// Base32, as given to the authenticator app.
+    pub secret: String,
+    /// False until a code from the app proved it was set up.
+    pub confirmed: bool,
+    /// The last time step a code was accepted for (no reuse).
+    pub last_step: Option<i64>,
+}
+
+/// A per-device password for mail clients (the secret is only hashed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DevicePassword {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    #[serde(skip)]
+    pub lookup: String,
+    #[serde(skip)]
+    pub hash: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+    pub last_protocol: Option<String>,
+}
+
+/// One entry of the security log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityEvent {
+    pub at: i64,
+    pub account: Option<String>,
+    pub ip: Option<String>,
+    pub protocol: Option<String>,
+    /// e.g. `login-ok`, `login-failed`, `banned`, `2fa-on`.
+    pub event: String,
+    pub detail: Option<String>,
+}
+
+/// A client address refused for too many failed logins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ban {
+    pub ip: String,
+    pub until: i64,
+    /// How many bans in a row (each one lasts twice as long).
+    pub strikes: u32,
+    pub reason: String,
+    pub created_at: i64,
 }
 
 /// Where an account's mail is forwarded.

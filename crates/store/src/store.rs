@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    Account, AccountChange, Alias, AttemptResult, BlobId, Copied, Delivered, Delivery, DkimKey,
-    Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox, MessageMeta, NewAccount,
-    NewQueued, Queued, Result, SendClass, SendLimit, SpecialUse,
+    Account, AccountChange, Alias, AttemptResult, Ban, BlobId, Copied, Delivered, Delivery,
+    DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox,
+    MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit,
+    SpecialUse, TotpState,
 };
 
 /// Everything the application services need from persistent storage.
@@ -19,6 +20,9 @@ use crate::{
 /// the store keeps referential integrity (no orphans, no duplicates).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// The store's clock (seconds since the epoch; tests inject one).
+    fn now(&self) -> i64;
+
     /// Cheap check that the store answers (for health endpoints).
     async fn ping(&self) -> Result<()>;
 
@@ -165,6 +169,38 @@ pub trait Store: Send + Sync + 'static {
     async fn forward_list(&self, domain: Option<&str>) -> Result<Vec<Forwarding>>;
     /// A named server secret: the stored one, or `fresh` stored now.
     async fn server_secret(&self, name: &str, fresh: Vec<u8>) -> Result<Vec<u8>>;
+    // --- account security ---
+    async fn totp_get(&self, account_id: i64) -> Result<Option<TotpState>>;
+    /// Stores (or with `None` removes) the enrolment; the account's
+    /// `two_factor` follows `confirmed`. Recovery codes go with a removal.
+    async fn totp_set(&self, account_id: i64, state: Option<TotpState>) -> Result<()>;
+    /// Records a code's time step unless it (or a later one) was used.
+    async fn totp_use_step(&self, account_id: i64, step: i64) -> Result<bool>;
+    /// Replaces the recovery codes: (lookup, hash) pairs.
+    async fn recovery_codes_set(&self, account_id: i64, codes: Vec<(String, String)>)
+    -> Result<()>;
+    /// The unused recovery code with this lookup: its hash.
+    async fn recovery_code_get(&self, account_id: i64, lookup: &str) -> Result<Option<String>>;
+    async fn recovery_code_use(&self, account_id: i64, lookup: &str) -> Result<bool>;
+    async fn recovery_codes_left(&self, account_id: i64) -> Result<usize>;
+    async fn device_password_add(&self, password: DevicePassword) -> Result<DevicePassword>;
+    /// Device passwords (of any account) with this lookup.
+    async fn device_password_find(&self, lookup: &str) -> Result<Vec<DevicePassword>>;
+    async fn device_password_list(&self, account_id: i64) -> Result<Vec<DevicePassword>>;
+    async fn device_password_remove(&self, account_id: i64, name: &str) -> Result<bool>;
+    async fn device_password_used(&self, id: i64, ip: &str, protocol: &str) -> Result<()>;
+    async fn security_event_add(&self, event: SecurityEvent) -> Result<()>;
+    /// Newest first.
+    async fn security_events(
+        &self,
+        account: Option<&str>,
+        since: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<SecurityEvent>>;
+    async fn ban_get(&self, ip: &str) -> Result<Option<Ban>>;
+    async fn ban_set(&self, ban: Ban) -> Result<()>;
+    async fn ban_remove(&self, ip: &str) -> Result<bool>;
+    async fn ban_list(&self) -> Result<Vec<Ban>>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

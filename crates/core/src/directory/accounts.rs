@@ -107,7 +107,7 @@ impl Directory {
             self.ensure_other_master(&account, "disable or demote")
                 .await?;
         }
-        Ok(self
+        let updated = self
             .store
             .account_update(
                 &account.email,
@@ -118,9 +118,20 @@ impl Directory {
                     role: settings.role,
                     password_hash: None,
                     pop3_delete: settings.pop3_delete,
+                    disabled_reason: None,
                 },
             )
-            .await?)
+            .await?;
+        if updated.enabled != account.enabled {
+            let event = if updated.enabled {
+                "account-enabled"
+            } else {
+                "account-disabled"
+            };
+            self.audit(Some(&updated.email), None, None, event, None)
+                .await;
+        }
+        Ok(updated)
     }
 
     pub async fn set_password(&self, email: &str, password: PasswordInput) -> Result<()> {
@@ -135,6 +146,8 @@ impl Directory {
                 },
             )
             .await?;
+        self.audit(Some(&account.email), None, None, "password-changed", None)
+            .await;
         Ok(())
     }
 

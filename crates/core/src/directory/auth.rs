@@ -4,9 +4,9 @@ use super::{Directory, NewAccountRequest, PasswordInput, blocking};
 use crate::{Result, address, password};
 
 impl Directory {
-    /// Checks a login. Returns the account only if it exists, is enabled and
-    /// the password matches; callers cannot tell which check failed, so
-    /// neither can an attacker. An imported hash is replaced by argon2id.
+    /// Checks a password alone (no 2FA, device or protocol rules: those
+    /// are `login`'s). Returns the account only if it exists, is enabled
+    /// and the password matches; callers cannot tell which check failed.
     pub async fn verify_password(&self, email: &str, secret: &str) -> Result<Option<Account>> {
         let Ok(email) = address::email(email) else {
             return Ok(None);
@@ -14,12 +14,18 @@ impl Directory {
         let Some(account) = self.store.account_get(&email).await? else {
             return Ok(None);
         };
-        let (stored, given) = (account.password_hash.clone(), secret.to_string());
-        let verified = blocking(move || Ok(password::verify(&stored, &given))).await?;
-        if !verified.matches || !account.enabled {
+        if !self.check_password(&account, secret).await? || !account.enabled {
             return Ok(None);
         }
-        if verified.needs_rehash {
+        Ok(Some(account))
+    }
+
+    /// Whether `secret` is the account's password. An imported hash is
+    /// replaced by argon2id on a match.
+    pub(crate) async fn check_password(&self, account: &Account, secret: &str) -> Result<bool> {
+        let (stored, given) = (account.password_hash.clone(), secret.to_string());
+        let verified = blocking(move || Ok(password::verify(&stored, &given))).await?;
+        if verified.matches && verified.needs_rehash {
             let plain = secret.to_string();
             let fresh = blocking(move || password::hash(&plain)).await?;
             self.store
@@ -33,7 +39,7 @@ impl Directory {
                 .await?;
             tracing::info!(account = %account.email, "re-hashed an imported password as argon2id");
         }
-        Ok(Some(account))
+        Ok(verified.matches)
     }
 
     /// On a fresh service, creates `admin@<hostname>` (and the hostname's

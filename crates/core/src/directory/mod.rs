@@ -13,16 +13,27 @@ use std::sync::Arc;
 
 use mailroom_store::Store;
 
+use crate::security::{Guard, GuardSettings};
+
 pub use accounts::{AccountSettings, NewAccountRequest, PasswordInput};
 
 #[derive(Clone)]
 pub struct Directory {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
+    /// Failed-login counting, shared by every front-end of this process.
+    pub(crate) guard: Arc<Guard>,
 }
 
 impl Directory {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self::with_guard(store, GuardSettings::default())
+    }
+
+    pub fn with_guard(store: Arc<dyn Store>, settings: GuardSettings) -> Self {
+        Self {
+            store,
+            guard: Arc::new(Guard::new(settings)),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -35,7 +46,7 @@ impl Directory {
 /// time: each argon2id check takes 19 MiB and a core for tens of
 /// milliseconds, so a burst of logins (or a guessing attack) queues here
 /// instead of piling up threads and memory.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> crate::Result<T> + Send + 'static,
 ) -> crate::Result<T> {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();

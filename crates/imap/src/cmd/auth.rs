@@ -4,6 +4,8 @@ use bounded_static::IntoBoundedStatic;
 use imap_codec::AuthenticateDataCodec;
 use imap_codec::imap_types::auth::{AuthMechanism, AuthenticateData};
 
+use mailroom_core::security::{Denial, LoginRequest, Protocol};
+
 use crate::io::Received;
 use crate::session::{Done, Session};
 
@@ -22,13 +24,16 @@ impl Session {
         else {
             return self.failed_login().await;
         };
-        match self
-            .server
-            .directory
-            .verify_password(username, password)
-            .await
-        {
-            Ok(Some(account)) => {
+        let request = LoginRequest {
+            email: username,
+            secret: password,
+            code: None,
+            protocol: Protocol::Imap,
+            ip: self.peer.ip(),
+        };
+        match self.server.directory.login(request).await {
+            Ok(Ok(login)) => {
+                let account = login.account;
                 let Ok(slot) = self.server.per_account.try_acquire(account.id) else {
                     return Done::no("Too many connections for this account").code("LIMIT");
                 };
@@ -38,7 +43,15 @@ impl Session {
                 let caps = self.capabilities().join(" ");
                 Done::ok("Logged in").code(format!("CAPABILITY {caps}"))
             }
-            Ok(None) => self.failed_login().await,
+            Ok(Err(Denial::DevicePasswordRequired)) => {
+                tokio::time::sleep(self.server.settings.auth_failure_delay).await;
+                Done::no("Use a device password (2FA is enabled)").code("AUTHENTICATIONFAILED")
+            }
+            Ok(Err(Denial::Banned { .. })) => {
+                Done::no("Too many failed logins from your address; try again later")
+                    .code("UNAVAILABLE")
+            }
+            Ok(Err(_)) => self.failed_login().await,
             Err(error) => {
                 tracing::error!(%error, "login lookup failed");
                 Done::no("Temporary authentication failure").code("UNAVAILABLE")

@@ -9,6 +9,7 @@ mod domain_admin;
 mod forward;
 mod queue;
 mod relay_policy;
+mod security;
 mod sending;
 
 use std::io::BufRead;
@@ -36,6 +37,9 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::Account(c) => account::run(c, &directory, out).await,
         Command::Alias(c) => alias::run(c, &directory, out).await,
         Command::Forward(c) => forward::run(c, &directory, out).await,
+        Command::DevicePassword(c) => security::device_passwords(c, &directory, out).await,
+        Command::TwoFactor(c) => security::two_factor(c, &directory, &config.hostname, out).await,
+        Command::Security(c) => security::run(c, &directory, out).await,
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,
         Command::SendingLimits(c) => sending::run(c, &directory, out).await,
         Command::Queue(c) => queue::run(c, Arc::new(store.clone()), out).await,

@@ -9,6 +9,7 @@ mod imap_ext;
 mod imap_search;
 mod mbsync;
 mod pop3;
+mod security;
 mod serve;
 mod smtp;
 mod tls;

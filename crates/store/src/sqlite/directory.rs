@@ -102,7 +102,7 @@ fn forget_destination(conn: &Connection, address: &str) -> Result<()> {
 
 const ACCOUNT_COLUMNS: &str = "id, domain_id, email, password_hash, role, enabled, api_access, \
                                quota_bytes, used_bytes, created_at, pop3_delete, \
-                               pop3_last_used_at, pop3_last_ip";
+                               pop3_last_used_at, pop3_last_ip, two_factor, disabled_reason";
 
 fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let role: String = row.get(4)?;
@@ -126,6 +126,8 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         })?,
         pop3_last_used_at: row.get(11)?,
         pop3_last_ip: row.get(12)?,
+        two_factor: row.get(13)?,
+        disabled_reason: row.get(14)?,
     })
 }
 
@@ -204,7 +206,7 @@ pub(crate) fn account_update(
     };
     conn.execute(
         "UPDATE accounts SET enabled = ?2, api_access = ?3, quota_bytes = ?4, role = ?5,
-                password_hash = ?6, pop3_delete = ?7
+                password_hash = ?6, pop3_delete = ?7, disabled_reason = ?8
          WHERE id = ?1",
         params![
             account.id,
@@ -217,6 +219,12 @@ pub(crate) fn account_update(
                 .as_deref()
                 .unwrap_or(&account.password_hash),
             change.pop3_delete.unwrap_or(account.pop3_delete).as_str(),
+            match &change.disabled_reason {
+                Some(reason) => reason.as_deref(),
+                // Enabling clears the reason it was disabled for.
+                None if change.enabled == Some(true) => None,
+                None => account.disabled_reason.as_deref(),
+            },
         ],
     )?;
     if change.role.is_some_and(|r| r != Role::DomainAdmin) {

@@ -8,6 +8,7 @@ mod mailbox_ops;
 mod queue;
 mod readers;
 mod schema;
+mod security;
 mod sending;
 mod writer;
 
@@ -19,10 +20,10 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    Account, AccountChange, Alias, AttemptResult, BlobId, BlobStore, Clock, Copied, Delivered,
-    Delivery, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox,
-    MessageMeta, NewAccount, NewQueued, Queued, Result, SendClass, SendLimit, SpecialUse, Store,
-    StoreError,
+    Account, AccountChange, Alias, AttemptResult, Ban, BlobId, BlobStore, Clock, Copied, Delivered,
+    Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags,
+    Forwarding, Mailbox, MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent,
+    SendClass, SendLimit, SpecialUse, Store, StoreError, TotpState,
 };
 use readers::Readers;
 use writer::Writer;
@@ -127,6 +128,10 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
     async fn ping(&self) -> Result<()> {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
@@ -519,6 +524,107 @@ impl Store for SqliteStore {
         let name = name.to_string();
         self.write(move |c| forwards::secret(c, &name, &fresh))
             .await
+    }
+
+    async fn totp_get(&self, account_id: i64) -> Result<Option<TotpState>> {
+        self.read(move |c| security::totp_get(c, account_id)).await
+    }
+
+    async fn totp_set(&self, account_id: i64, state: Option<TotpState>) -> Result<()> {
+        let now = self.now();
+        self.write(move |c| security::totp_set(c, account_id, state.as_ref(), now))
+            .await
+    }
+
+    async fn totp_use_step(&self, account_id: i64, step: i64) -> Result<bool> {
+        self.write(move |c| security::totp_use_step(c, account_id, step))
+            .await
+    }
+
+    async fn recovery_codes_set(
+        &self,
+        account_id: i64,
+        codes: Vec<(String, String)>,
+    ) -> Result<()> {
+        self.write(move |c| security::recovery_codes_set(c, account_id, &codes))
+            .await
+    }
+
+    async fn recovery_code_get(&self, account_id: i64, lookup: &str) -> Result<Option<String>> {
+        let lookup = lookup.to_string();
+        self.read(move |c| security::recovery_code_get(c, account_id, &lookup))
+            .await
+    }
+
+    async fn recovery_code_use(&self, account_id: i64, lookup: &str) -> Result<bool> {
+        let (lookup, now) = (lookup.to_string(), self.now());
+        self.write(move |c| security::recovery_code_use(c, account_id, &lookup, now))
+            .await
+    }
+
+    async fn recovery_codes_left(&self, account_id: i64) -> Result<usize> {
+        self.read(move |c| security::recovery_codes_left(c, account_id))
+            .await
+    }
+
+    async fn device_password_add(&self, password: DevicePassword) -> Result<DevicePassword> {
+        self.write(move |c| security::device_add(c, &password))
+            .await
+    }
+
+    async fn device_password_find(&self, lookup: &str) -> Result<Vec<DevicePassword>> {
+        let lookup = lookup.to_string();
+        self.read(move |c| security::device_find(c, &lookup)).await
+    }
+
+    async fn device_password_list(&self, account_id: i64) -> Result<Vec<DevicePassword>> {
+        self.read(move |c| security::device_list(c, account_id))
+            .await
+    }
+
+    async fn device_password_remove(&self, account_id: i64, name: &str) -> Result<bool> {
+        let name = name.to_string();
+        self.write(move |c| security::device_remove(c, account_id, &name))
+            .await
+    }
+
+    async fn device_password_used(&self, id: i64, ip: &str, protocol: &str) -> Result<()> {
+        let (ip, protocol, now) = (ip.to_string(), protocol.to_string(), self.now());
+        self.write(move |c| security::device_used(c, id, &ip, &protocol, now))
+            .await
+    }
+
+    async fn security_event_add(&self, event: SecurityEvent) -> Result<()> {
+        self.write(move |c| security::event_add(c, &event)).await
+    }
+
+    async fn security_events(
+        &self,
+        account: Option<&str>,
+        since: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<SecurityEvent>> {
+        let account = account.map(str::to_string);
+        self.read(move |c| security::events(c, account.as_deref(), since, limit))
+            .await
+    }
+
+    async fn ban_get(&self, ip: &str) -> Result<Option<Ban>> {
+        let ip = ip.to_string();
+        self.read(move |c| security::ban_get(c, &ip)).await
+    }
+
+    async fn ban_set(&self, ban: Ban) -> Result<()> {
+        self.write(move |c| security::ban_set(c, &ban)).await
+    }
+
+    async fn ban_remove(&self, ip: &str) -> Result<bool> {
+        let ip = ip.to_string();
+        self.write(move |c| security::ban_remove(c, &ip)).await
+    }
+
+    async fn ban_list(&self) -> Result<Vec<Ban>> {
+        self.read(security::ban_list).await
     }
 
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {

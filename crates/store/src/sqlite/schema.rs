@@ -188,6 +188,58 @@ const MIGRATIONS: &[&str] = &[
         value BLOB NOT NULL
     );
     "#,
+    // 4: account security: 2FA (TOTP secret, the last step used, hashed
+    // recovery codes), device passwords, why an account was disabled, the
+    // security log and banned client addresses.
+    r#"
+    ALTER TABLE accounts ADD COLUMN two_factor INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE accounts ADD COLUMN disabled_reason TEXT;
+    CREATE TABLE totp (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        secret TEXT NOT NULL,
+        confirmed INTEGER NOT NULL DEFAULT 0,
+        last_step INTEGER,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE recovery_codes (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        lookup TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        used_at INTEGER,
+        PRIMARY KEY (account_id, lookup)
+    );
+    CREATE TABLE device_passwords (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        lookup TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        last_ip TEXT,
+        last_protocol TEXT,
+        UNIQUE (account_id, name)
+    );
+    CREATE INDEX device_passwords_lookup ON device_passwords(lookup);
+    CREATE TABLE security_events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        account TEXT,
+        ip TEXT,
+        protocol TEXT,
+        event TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX security_events_account ON security_events(account, at);
+    CREATE INDEX security_events_at ON security_events(at);
+    CREATE TABLE ip_bans (
+        ip TEXT PRIMARY KEY,
+        until INTEGER NOT NULL,
+        strikes INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

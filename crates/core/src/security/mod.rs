@@ -1,0 +1,16 @@
+//! Account security: the one place that decides whether a login succeeds
+//! over a given protocol (`login.rs`), second factors (`totp.rs`), device
+//! passwords for mail clients (`devices.rs`), lock-outs after repeated
+//! failures (`guard.rs`) and the security log (`audit.rs`).
+
+mod audit;
+mod devices;
+mod guard;
+mod login;
+mod secrets;
+mod totp;
+
+pub use devices::NewDevicePassword;
+pub use guard::{Guard, GuardSettings};
+pub use login::{Credential, Denial, Login, LoginRequest, Protocol};
+pub use totp::Enrolment;
