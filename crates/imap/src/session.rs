@@ -77,6 +77,8 @@ pub struct Session {
     pub account: Option<Account>,
     /// This session's slot among the account's sessions.
     pub account_slot: Option<mailroom_net::Permit<i64>>,
+    /// What the user logged in with, re-checked when credentials change.
+    pub access: Option<mailroom_core::security::Access>,
     pub selected: Option<MailboxView>,
     pub enabled: Enabled,
     /// Options of the current command that imap-codec does not parse.
@@ -100,6 +102,7 @@ impl Session {
             shutdown,
             account: None,
             account_slot: None,
+            access: None,
             selected: None,
             enabled: Enabled::default(),
             ext: Extension::None,
@@ -193,6 +196,11 @@ impl Session {
                 },
             }
         };
+        if !self.access_still_allowed().await {
+            self.untagged("BYE [ALERT] Access was revoked or the account disabled; log in again");
+            self.logout = true;
+            return;
+        }
         match decoded {
             Ok((command, ext)) => {
                 self.ext = ext;
@@ -209,6 +217,16 @@ impl Session {
                 let line = format!("{tag} {answer}\r\n");
                 self.io().write_str(&line);
             }
+        }
+    }
+
+    /// False once the device password this session used is revoked, the
+    /// account disabled, or 2FA turned on under an account-password login.
+    async fn access_still_allowed(&mut self) -> bool {
+        let directory = self.server.directory.clone();
+        match self.access.as_mut() {
+            Some(access) => directory.still_allowed(access).await,
+            None => true,
         }
     }
 

@@ -327,6 +327,15 @@ pub enum SecurityCommand {
     Bans,
     /// Lift a ban.
     Unban { ip: String },
+    /// The mandatory-2FA policy for MailUsers: show it, or change it.
+    Policy {
+        /// Whether MailUsers must turn 2FA on.
+        #[arg(long, action = clap::ArgAction::Set)]
+        mandatory_2fa: Option<bool>,
+        /// Days a MailUser may stay without 2FA before being disabled.
+        #[arg(long)]
+        grace_days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]

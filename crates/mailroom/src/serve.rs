@@ -100,6 +100,15 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         max_per_destination: config.outbound.max_per_destination,
     };
     tokio::spawn(outbound.run(shutdown.clone()));
+    tokio::spawn(directory.clone().follow_credentials({
+        let shutdown = shutdown.clone();
+        async move { shutdown.triggered().await }
+    }));
+    tokio::spawn(enforce_two_factor_policy(
+        directory.clone(),
+        mail.clone(),
+        shutdown.clone(),
+    ));
     let submission: Arc<dyn ConnectionHandler> = Arc::new(SmtpServer::submission(
         mail.clone(),
         directory.clone(),
@@ -166,6 +175,23 @@ fn router(config: &Config) -> anyhow::Result<Router> {
             }))
         }
         None => Ok(Router::mx(c.nameserver, c.port)?),
+    }
+}
+
+/// The mandatory-2FA policy, at start and then every hour.
+async fn enforce_two_factor_policy(directory: Directory, mail: Mail, shutdown: Shutdown) {
+    loop {
+        match directory.enforce_two_factor_policy(&mail).await {
+            Ok(run) if !run.reminded.is_empty() || !run.disabled.is_empty() => {
+                tracing::info!(reminded = ?run.reminded, disabled = ?run.disabled, "2FA policy applied");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "the 2FA policy could not run"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.triggered() => return,
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Session {
     shutdown: Shutdown,
     user: Option<String>,
     maildrop: Option<(Maildrop, MaildropLock)>,
+    /// What the user logged in with, re-checked when credentials change.
+    access: Option<mailroom_core::security::Access>,
     errors: u32,
 }
 
@@ -48,6 +50,7 @@ impl Session {
             shutdown,
             user: None,
             maildrop: None,
+            access: None,
             errors: 0,
         }
     }
@@ -138,7 +141,17 @@ impl Session {
             Command::User(_) | Command::Pass(_) | Command::Auth(..) => {
                 self.err("Already logged in")
             }
-            command => self.transaction(command).await,
+            command => {
+                let directory = self.server.directory.clone();
+                if let Some(access) = self.access.as_mut()
+                    && !directory.still_allowed(access).await
+                {
+                    // Ends without UPDATE: nothing marked is deleted.
+                    self.err("[AUTH] Access was revoked or the account disabled; log in again");
+                    return Next::Close;
+                }
+                self.transaction(command).await
+            }
         }
         Next::Continue
     }
@@ -263,10 +276,14 @@ impl Session {
             ip: self.peer.ip(),
         };
         let account = match self.server.directory.login(request).await {
-            Ok(Ok(login)) => login.account,
-            Ok(Err(Denial::DevicePasswordRequired)) => {
+            Ok(Ok(login)) => {
+                self.access = Some(self.server.directory.access(&login));
+                login.account
+            }
+            Ok(Err(denial)) if denial.hint().is_some() => {
                 tokio::time::sleep(self.server.settings.auth_failure_delay).await;
-                return self.err("[AUTH] Use a device password (2FA is enabled)");
+                let hint = denial.hint().unwrap_or_default();
+                return self.err(&format!("[AUTH] {hint}"));
             }
             Ok(Err(Denial::Banned { .. })) => {
                 return self

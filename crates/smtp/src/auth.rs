@@ -113,6 +113,7 @@ impl Session {
         match outcome {
             Ok(login) => {
                 tracing::info!(account = %login.account.email, peer = %self.peer, "smtp auth");
+                self.access = Some(directory.access(&login));
                 self.account = Some(login.account);
                 self.continue_if(Reply::new(235, "2.7.0", "Authentication successful"))
             }
@@ -124,10 +125,13 @@ impl Session {
             Err(denial) => {
                 tracing::info!(peer = %self.peer, "smtp auth failed");
                 tokio::time::sleep(self.server.settings.auth_failure_delay).await;
-                let text = if denial == Denial::DevicePasswordRequired {
-                    "Authentication credentials invalid: use a device password (2FA is enabled)"
-                } else {
-                    "Authentication credentials invalid"
+                let text = match denial.hint() {
+                    Some(hint) => format!(
+                        "Authentication credentials invalid: {}{}",
+                        hint[..1].to_lowercase(),
+                        &hint[1..]
+                    ),
+                    None => "Authentication credentials invalid".to_string(),
                 };
                 self.continue_if(Reply::new(535, "5.7.8", text))
             }

@@ -43,6 +43,8 @@ pub(crate) struct Session {
     pub envelope: Option<Envelope>,
     /// The user who authenticated (submission listeners only).
     pub account: Option<Account>,
+    /// What the user logged in with, re-checked when credentials change.
+    pub access: Option<mailroom_core::security::Access>,
     errors: u32,
 }
 
@@ -62,6 +64,7 @@ impl Session {
             esmtp: false,
             envelope: None,
             account: None,
+            access: None,
             errors: 0,
         }
     }
@@ -228,6 +231,16 @@ impl Session {
         }
         if self.envelope.is_some() {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: nested MAIL command"));
+        }
+        if let (Some(directory), Some(access)) = (&self.server.directory, self.access.as_mut())
+            && !directory.still_allowed(access).await
+        {
+            self.reply(Reply::new(
+                421,
+                "4.7.0",
+                "Access was revoked or the account disabled; log in again",
+            ));
+            return Next::Close;
         }
         if self.server.is_submission()
             && let Err(reply) = self.check_sender(&from.address).await

@@ -78,6 +78,12 @@ pub struct Account {
     pub two_factor: bool,
     /// Why the account was disabled, when the system did it.
     pub disabled_reason: Option<String>,
+    /// Since when 2FA has been off (`None` while it is on).
+    pub two_factor_off_since: Option<i64>,
+    /// Reminders to turn 2FA on sent since then.
+    pub two_factor_notices: u32,
+    /// Must set up 2FA (in the portal) before anything else works.
+    pub must_enroll: bool,
 }
 
 /// What POP3's DELE does to a message.
@@ -137,6 +143,10 @@ pub struct AccountChange {
     pub pop3_delete: Option<Pop3Delete>,
     /// `Some(None)` clears it; enabling the account clears it too.
     pub disabled_reason: Option<Option<String>>,
+    pub two_factor_notices: Option<u32>,
+    pub must_enroll: Option<bool>,
+    /// Restarts the 2FA policy's count from this time.
+    pub two_factor_off_since: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

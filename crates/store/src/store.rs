@@ -201,6 +201,12 @@ pub trait Store: Send + Sync + 'static {
     async fn ban_set(&self, ban: Ban) -> Result<()>;
     async fn ban_remove(&self, ip: &str) -> Result<bool>;
     async fn ban_list(&self) -> Result<Vec<Ban>>;
+    /// A counter that grows whenever a credential is revoked or an
+    /// account changes (open sessions re-check theirs when it moves).
+    async fn credentials_epoch(&self) -> Result<u64>;
+    /// A server-wide setting (integers: flags, counts, seconds).
+    async fn setting_get(&self, name: &str) -> Result<Option<i64>>;
+    async fn setting_set(&self, name: &str, value: i64) -> Result<()>;
     /// Deletes blob files no message has referred to for at least `grace`.
     async fn gc_blobs(&self, grace: Duration) -> Result<usize>;
 }

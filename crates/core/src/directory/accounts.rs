@@ -107,6 +107,13 @@ impl Directory {
             self.ensure_other_master(&account, "disable or demote")
                 .await?;
         }
+        // Back from a lock-out by the 2FA policy: 2FA first.
+        let back_for_enrolment = settings.enabled == Some(true)
+            && !account.enabled
+            && account
+                .disabled_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(crate::security::POLICY_REASON));
         let updated = self
             .store
             .account_update(
@@ -119,9 +126,14 @@ impl Directory {
                     password_hash: None,
                     pop3_delete: settings.pop3_delete,
                     disabled_reason: None,
+                    two_factor_notices: back_for_enrolment.then_some(0),
+                    must_enroll: back_for_enrolment.then_some(true),
+                    // A new grace period to set 2FA up in.
+                    two_factor_off_since: back_for_enrolment.then(|| self.store.now()),
                 },
             )
             .await?;
+        self.refresh_epoch().await;
         if updated.enabled != account.enabled {
             let event = if updated.enabled {
                 "account-enabled"
@@ -148,6 +160,7 @@ impl Directory {
             .await?;
         self.audit(Some(&account.email), None, None, "password-changed", None)
             .await;
+        self.refresh_epoch().await;
         Ok(())
     }
 

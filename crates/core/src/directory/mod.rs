@@ -22,6 +22,8 @@ pub struct Directory {
     pub(crate) store: Arc<dyn Store>,
     /// Failed-login counting, shared by every front-end of this process.
     pub(crate) guard: Arc<Guard>,
+    /// The credentials counter last seen (see `security::access`).
+    pub(crate) epoch: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Directory {
@@ -33,6 +35,7 @@ impl Directory {
         Self {
             store,
             guard: Arc::new(Guard::new(settings)),
+            epoch: Arc::default(),
         }
     }
 

@@ -82,6 +82,7 @@ impl Directory {
             Some(name.trim().to_string()),
         )
         .await;
+        self.refresh_epoch().await;
         Ok(())
     }
 

@@ -75,9 +75,24 @@ pub enum Denial {
     CodeRequired { given: bool },
     /// Too many failures from this address.
     Banned { until: i64 },
+    /// Re-enabled after the 2FA policy disabled it: 2FA must be set up
+    /// (in the portal) before anything else works.
+    EnrolmentRequired,
 }
 
 impl Denial {
+    /// What to tell a mail client's user, for the denials that come only
+    /// after a right password (so they reveal nothing to a guesser).
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Denial::DevicePasswordRequired => Some("Use a device password (2FA is enabled)"),
+            Denial::EnrolmentRequired => {
+                Some("Set up 2FA in the portal first (the account was disabled for not having it)")
+            }
+            _ => None,
+        }
+    }
+
     fn counts_as_failure(&self) -> bool {
         matches!(self, Denial::Invalid | Denial::CodeRequired { given: true })
     }
@@ -90,6 +105,7 @@ impl Denial {
             Denial::CodeRequired { given: false } => "second factor needed",
             Denial::CodeRequired { given: true } => "wrong second factor",
             Denial::Banned { .. } => "address banned",
+            Denial::EnrolmentRequired => "2FA must be set up first",
         }
     }
 }
@@ -166,11 +182,15 @@ impl Directory {
                 return Ok(Err(Denial::Invalid));
             }
         };
+        let must_enrol = account.must_enroll && !account.two_factor;
         if req.protocol.is_mail_client()
             && let Some(device) = self.matching_device(&account, req.secret).await?
         {
             if !account.enabled {
                 return Ok(Err(Denial::Invalid));
+            }
+            if must_enrol {
+                return Ok(Err(Denial::EnrolmentRequired));
             }
             return Ok(Ok(Login {
                 account,
@@ -179,6 +199,10 @@ impl Directory {
         }
         if !self.check_password(&account, req.secret).await? || !account.enabled {
             return Ok(Err(Denial::Invalid));
+        }
+        // The portal lets such a user in, to set up 2FA and nothing else.
+        if must_enrol && req.protocol != Protocol::Portal {
+            return Ok(Err(Denial::EnrolmentRequired));
         }
         if req.protocol.is_mail_client() {
             if account.two_factor {

@@ -3,14 +3,18 @@
 //! passwords for mail clients (`devices.rs`), lock-outs after repeated
 //! failures (`guard.rs`) and the security log (`audit.rs`).
 
+mod access;
 mod audit;
 mod devices;
 mod guard;
 mod login;
+mod policy;
 mod secrets;
 mod totp;
 
+pub use access::Access;
 pub use devices::NewDevicePassword;
 pub use guard::{Guard, GuardSettings};
 pub use login::{Credential, Denial, Login, LoginRequest, Protocol};
+pub use policy::{POLICY_REASON, PolicyRun, TwoFactorPolicy};
 pub use totp::Enrolment;

@@ -89,6 +89,7 @@ impl Directory {
         let codes = self.new_recovery_codes(account.id).await?;
         self.audit(Some(&account.email), None, None, "2fa-enabled", None)
             .await;
+        self.refresh_epoch().await;
         Ok(codes)
     }
 

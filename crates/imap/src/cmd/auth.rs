@@ -33,6 +33,7 @@ impl Session {
         };
         match self.server.directory.login(request).await {
             Ok(Ok(login)) => {
+                self.access = Some(self.server.directory.access(&login));
                 let account = login.account;
                 let Ok(slot) = self.server.per_account.try_acquire(account.id) else {
                     return Done::no("Too many connections for this account").code("LIMIT");
@@ -43,9 +44,9 @@ impl Session {
                 let caps = self.capabilities().join(" ");
                 Done::ok("Logged in").code(format!("CAPABILITY {caps}"))
             }
-            Ok(Err(Denial::DevicePasswordRequired)) => {
+            Ok(Err(denial)) if denial.hint().is_some() => {
                 tokio::time::sleep(self.server.settings.auth_failure_delay).await;
-                Done::no("Use a device password (2FA is enabled)").code("AUTHENTICATIONFAILED")
+                Done::no(denial.hint().unwrap_or_default()).code("AUTHENTICATIONFAILED")
             }
             Ok(Err(Denial::Banned { .. })) => {
                 Done::no("Too many failed logins from your address; try again later")

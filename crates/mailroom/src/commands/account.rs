@@ -83,8 +83,24 @@ pub async fn run(
             let mut rows = vec![
                 ("email", a.email.clone()),
                 ("role", a.role.to_string()),
-                ("enabled", yes_no(a.enabled)),
+                (
+                    "enabled",
+                    match (&a.disabled_reason, a.enabled) {
+                        (Some(reason), false) => format!("no (disabled: {reason})"),
+                        _ => yes_no(a.enabled),
+                    },
+                ),
                 ("api access", yes_no(a.api_access)),
+                (
+                    "2fa",
+                    if a.two_factor {
+                        "on".to_string()
+                    } else if a.must_enroll {
+                        "off (must be set up before anything else works)".to_string()
+                    } else {
+                        "off".to_string()
+                    },
+                ),
                 ("used", size::format(a.used_bytes)),
                 ("quota", quota_text(&a)),
                 ("administers", domains),

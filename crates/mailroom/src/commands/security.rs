@@ -177,6 +177,24 @@ pub async fn run(
                 ]
             });
         }
+        SecurityCommand::Policy {
+            mandatory_2fa,
+            grace_days,
+        } => {
+            let policy = directory
+                .set_two_factor_policy(mandatory_2fa, grace_days)
+                .await?;
+            out.one(
+                &policy,
+                &[
+                    (
+                        "mandatory 2fa",
+                        if policy.mandatory { "on" } else { "off" }.into(),
+                    ),
+                    ("grace days", policy.grace_days.to_string()),
+                ],
+            );
+        }
         SecurityCommand::Unban { ip } => {
             directory.unban(&ip).await?;
             out.done(&format!("{} may log in again", ip.trim()));

@@ -272,3 +272,60 @@ check(r is not None and r.startswith("454 4.7.0"), r)
         "{events:?}"
     );
 }
+
+#[test]
+fn open_sessions_end_when_their_device_password_is_revoked_or_the_account_disabled() {
+    let server = server();
+    server.add_user("bob@example.test");
+    let device = server
+        .cli(&[
+            "--json",
+            "device-password",
+            "add",
+            "bob@example.test",
+            "Laptop",
+        ])
+        .ok()
+        .json()["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pw = mailroom_testkit::PASSWORD;
+    // Both sessions stay open while the CLI (another process) changes
+    // the account; each notices at its next command.
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+import subprocess, time
+def cli(*args):
+    subprocess.run([{bin:?}, "--config", {config:?}, *args], check=True, capture_output=True)
+def until_closed(command, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            command()
+        except Exception as e:
+            return str(e)
+        time.sleep(0.2)
+    return None
+m = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MR_IMAPS_PORT"]), ssl_context=CTX)
+m.login("bob@example.test", "{device}")
+m.select("INBOX")
+check(m.noop()[0] == "OK")
+cli("device-password", "revoke", "bob@example.test", "Laptop")
+why = until_closed(lambda: m.noop())
+check(why is not None and "revoked" in why, "the IMAP session ended", why)
+p = poplib.POP3_SSL("127.0.0.1", int(os.environ["MR_POP3S_PORT"]), context=CTX)
+p.user("bob@example.test")
+p.pass_("{pw}")
+cli("account", "set", "bob@example.test", "--enabled", "false")
+why = until_closed(lambda: p.stat())
+check(why is not None and "disabled" in why, "the POP3 session ended", why)
+"#,
+            bin = env!("CARGO_BIN_EXE_mailroom"),
+            config = server.config_path.display().to_string(),
+        ),
+    );
+}

@@ -102,7 +102,8 @@ fn forget_destination(conn: &Connection, address: &str) -> Result<()> {
 
 const ACCOUNT_COLUMNS: &str = "id, domain_id, email, password_hash, role, enabled, api_access, \
                                quota_bytes, used_bytes, created_at, pop3_delete, \
-                               pop3_last_used_at, pop3_last_ip, two_factor, disabled_reason";
+                               pop3_last_used_at, pop3_last_ip, two_factor, disabled_reason, \
+                               two_factor_off_since, two_factor_notices, must_enroll";
 
 fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let role: String = row.get(4)?;
@@ -128,6 +129,9 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         pop3_last_ip: row.get(12)?,
         two_factor: row.get(13)?,
         disabled_reason: row.get(14)?,
+        two_factor_off_since: row.get(15)?,
+        two_factor_notices: row.get(16)?,
+        must_enroll: row.get(17)?,
     })
 }
 
@@ -166,8 +170,9 @@ pub(crate) fn account_create(conn: &Connection, new: &NewAccount, now: i64) -> R
         )));
     }
     conn.execute(
-        "INSERT INTO accounts (domain_id, email, password_hash, role, quota_bytes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO accounts (domain_id, email, password_hash, role, quota_bytes, created_at,
+                               two_factor_off_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![
             domain.id,
             new.email,
@@ -206,7 +211,8 @@ pub(crate) fn account_update(
     };
     conn.execute(
         "UPDATE accounts SET enabled = ?2, api_access = ?3, quota_bytes = ?4, role = ?5,
-                password_hash = ?6, pop3_delete = ?7, disabled_reason = ?8
+                password_hash = ?6, pop3_delete = ?7, disabled_reason = ?8,
+                two_factor_notices = ?9, must_enroll = ?10, two_factor_off_since = ?11
          WHERE id = ?1",
         params![
             account.id,
@@ -225,8 +231,14 @@ pub(crate) fn account_update(
                 None if change.enabled == Some(true) => None,
                 None => account.disabled_reason.as_deref(),
             },
+            change
+                .two_factor_notices
+                .unwrap_or(account.two_factor_notices),
+            change.must_enroll.unwrap_or(account.must_enroll),
+            change.two_factor_off_since.or(account.two_factor_off_since),
         ],
     )?;
+    super::security::bump_credentials(conn)?;
     if change.role.is_some_and(|r| r != Role::DomainAdmin) {
         // Only domain admins hold per-domain assignments.
         conn.execute(
@@ -252,6 +264,7 @@ pub(crate) fn account_remove(conn: &Connection, email: &str, force: bool) -> Res
     }
     forget_destination(conn, email)?;
     conn.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
+    super::security::bump_credentials(conn)?;
     Ok(())
 }
 

@@ -627,6 +627,21 @@ impl Store for SqliteStore {
         self.read(security::ban_list).await
     }
 
+    async fn credentials_epoch(&self) -> Result<u64> {
+        self.read(security::credentials_epoch).await
+    }
+
+    async fn setting_get(&self, name: &str) -> Result<Option<i64>> {
+        let name = name.to_string();
+        self.read(move |c| security::setting_get(c, &name)).await
+    }
+
+    async fn setting_set(&self, name: &str, value: i64) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| security::setting_set(c, &name, value))
+            .await
+    }
+
     async fn gc_blobs(&self, grace: Duration) -> Result<usize> {
         let cutoff = self.now() - grace.as_secs() as i64;
         let files = self.inner.blobs.clone();

@@ -194,6 +194,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE accounts ADD COLUMN two_factor INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE accounts ADD COLUMN disabled_reason TEXT;
+    -- Since when 2FA has been off (the mandatory-2FA policy counts from
+    -- it), how many reminders went out, and whether the account must set
+    -- up 2FA before anything else works.
+    ALTER TABLE accounts ADD COLUMN two_factor_off_since INTEGER;
+    ALTER TABLE accounts ADD COLUMN two_factor_notices INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE accounts ADD COLUMN must_enroll INTEGER NOT NULL DEFAULT 0;
+    -- Existing accounts get the whole grace period from the upgrade on.
+    UPDATE accounts SET two_factor_off_since = CAST(strftime('%s', 'now') AS INTEGER);
+    -- Server-wide values: settings a MasterAdmin changes (the 2FA
+    -- policy) and `credentials`, bumped whenever a credential is revoked or
+    -- an account changes, so open sessions know to check theirs again.
+    CREATE TABLE server_settings (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    INSERT INTO server_settings (name, value) VALUES ('credentials', 0);
     CREATE TABLE totp (
         account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
         secret TEXT NOT NULL,

@@ -41,11 +41,33 @@ pub(crate) fn totp_set(
             )?;
         }
     }
+    let on = state.is_some_and(|s| s.confirmed);
+    // Turning 2FA on ends the policy's count and any enrolment duty;
+    // turning it off starts the count again.
     conn.execute(
-        "UPDATE accounts SET two_factor = ?2 WHERE id = ?1",
-        params![account_id, state.is_some_and(|s| s.confirmed)],
+        "UPDATE accounts SET two_factor = ?2,
+             two_factor_off_since = CASE WHEN ?2 THEN NULL
+                 ELSE coalesce(two_factor_off_since, ?3) END,
+             two_factor_notices = CASE WHEN ?2 THEN 0 ELSE two_factor_notices END,
+             must_enroll = CASE WHEN ?2 THEN 0 ELSE must_enroll END
+         WHERE id = ?1",
+        params![account_id, on, now],
     )?;
+    bump_credentials(conn)
+}
+
+/// Tells open sessions (through `credentials_epoch`) to check again.
+pub(crate) fn bump_credentials(conn: &Connection) -> Result<()> {
+    conn.prepare_cached("UPDATE server_settings SET value = value + 1 WHERE name = 'credentials'")?
+        .execute([])?;
     Ok(())
+}
+
+pub(crate) fn credentials_epoch(conn: &Connection) -> Result<u64> {
+    let value: i64 = conn
+        .prepare_cached("SELECT value FROM server_settings WHERE name = 'credentials'")?
+        .query_row([], |r| r.get(0))?;
+    Ok(value as u64)
 }
 
 pub(crate) fn totp_use_step(conn: &Connection, account_id: i64, step: i64) -> Result<bool> {
@@ -167,10 +189,14 @@ pub(crate) fn device_list(conn: &Connection, account_id: i64) -> Result<Vec<Devi
 }
 
 pub(crate) fn device_remove(conn: &Connection, account_id: i64, name: &str) -> Result<bool> {
-    Ok(conn.execute(
+    let removed = conn.execute(
         "DELETE FROM device_passwords WHERE account_id = ?1 AND name = ?2",
         params![account_id, name],
-    )? == 1)
+    )? == 1;
+    if removed {
+        bump_credentials(conn)?;
+    }
+    Ok(removed)
 }
 
 pub(crate) fn device_used(
@@ -258,4 +284,20 @@ pub(crate) fn ban_list(conn: &Connection) -> Result<Vec<Ban>> {
         .prepare_cached("SELECT ip, until, strikes, reason, created_at FROM ip_bans ORDER BY ip")?;
     let rows = stmt.query_map([], ban_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn setting_get(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM server_settings WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn setting_set(conn: &Connection, name: &str, value: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO server_settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = ?2",
+        params![name, value],
+    )?;
+    Ok(())
 }
