@@ -54,6 +54,9 @@ pub enum Command {
     /// SMTP once 2FA is on.
     #[command(subcommand, name = "device-password")]
     DevicePassword(DevicePasswordCommand),
+    /// API keys for scripts (`Authorization: Bearer KEY`).
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
     /// Two-factor authentication (TOTP) of an account.
     #[command(subcommand, name = "2fa")]
     TwoFactor(TwoFactorCommand),
@@ -287,10 +290,35 @@ pub enum DevicePasswordCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create one; the key is shown this once.
+    Add {
+        email: String,
+        name: String,
+        /// Only GET requests.
+        #[arg(long)]
+        read_only: bool,
+        /// Expire after e.g. 30d or 12h (default: never).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    List {
+        email: String,
+    },
+    Revoke {
+        email: String,
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum TwoFactorCommand {
     /// Start enrolment: prints the secret and the otpauth:// URI.
     Setup {
         email: String,
+        /// Also write the QR code to this PNG file.
+        #[arg(long)]
+        qr_png: Option<std::path::PathBuf>,
     },
     /// Finish enrolment with a code from the app; prints recovery codes.
     Confirm {

@@ -69,6 +69,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let http: Arc<dyn ConnectionHandler> =
         Arc::new(HttpHandler::new(mailroom_web::router(AppState {
             directory: directory.clone(),
+            hostname: config.hostname.clone(),
         })));
     let mail = Mail::new(
         Arc::new(store.clone()),

@@ -183,6 +183,32 @@ pub struct DevicePassword {
     pub last_protocol: Option<String>,
 }
 
+/// A portal/API login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebSession {
+    pub id: i64,
+    pub account_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    /// Why it ended (`replaced`, `logout`), if it did.
+    pub ended: Option<String>,
+}
+
+/// A key for scripts (`Authorization: Bearer`), not ended by logins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    #[serde(skip)]
+    pub digest: String,
+    pub read_only: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
 /// One entry of the security log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecurityEvent {

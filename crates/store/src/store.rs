@@ -5,10 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    Account, AccountChange, Alias, AttemptResult, Ban, BlobId, Copied, Delivered, Delivery,
+    Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BlobId, Copied, Delivered, Delivery,
     DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox,
     MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit,
-    SpecialUse, TotpState,
+    SpecialUse, TotpState, WebSession,
 };
 
 /// Everything the application services need from persistent storage.
@@ -39,6 +39,7 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the account and its special folders in one transaction.
     async fn account_create(&self, account: NewAccount) -> Result<Account>;
     async fn account_get(&self, email: &str) -> Result<Option<Account>>;
+    async fn account_by_id(&self, id: i64) -> Result<Option<Account>>;
     async fn account_list(&self, domain: Option<&str>) -> Result<Vec<Account>>;
     async fn account_update(&self, email: &str, change: AccountChange) -> Result<Account>;
     /// Records a POP3 login (time and client address).
@@ -197,6 +198,16 @@ pub trait Store: Send + Sync + 'static {
         since: Option<i64>,
         limit: usize,
     ) -> Result<Vec<SecurityEvent>>;
+    /// Starts a session, ending the account's others (`replaced`).
+    async fn session_start(&self, account_id: i64, digest: &str, ip: &str) -> Result<WebSession>;
+    async fn session_get(&self, digest: &str) -> Result<Option<WebSession>>;
+    async fn session_touch(&self, id: i64) -> Result<()>;
+    async fn session_end(&self, id: i64, why: &str) -> Result<()>;
+    async fn api_key_add(&self, key: ApiKey) -> Result<ApiKey>;
+    async fn api_key_get(&self, digest: &str) -> Result<Option<ApiKey>>;
+    async fn api_key_list(&self, account_id: i64) -> Result<Vec<ApiKey>>;
+    async fn api_key_remove(&self, account_id: i64, name: &str) -> Result<bool>;
+    async fn api_key_used(&self, id: i64) -> Result<()>;
     async fn ban_get(&self, ip: &str) -> Result<Option<Ban>>;
     async fn ban_set(&self, ban: Ban) -> Result<()>;
     async fn ban_remove(&self, ip: &str) -> Result<bool>;

@@ -9,12 +9,19 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds, for a `Retry-After` header (429, 503).
+    pub retry_after: Option<i64>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            let (name, value) = crate::auth::retry_after(seconds);
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }
 
@@ -23,5 +30,33 @@ pub async fn not_found() -> ApiError {
         status: StatusCode::NOT_FOUND,
         code: "not_found",
         message: "no such endpoint".into(),
+        retry_after: None,
+    }
+}
+
+impl From<mailroom_core::CoreError> for ApiError {
+    fn from(error: mailroom_core::CoreError) -> Self {
+        use mailroom_core::CoreError as E;
+        let (status, code) = match &error {
+            E::Invalid(_) | E::PasswordPolicy(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            E::AlreadyExists(_) | E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            E::OverQuota(_) => (StatusCode::INSUFFICIENT_STORAGE, "over_quota"),
+            E::Store(_) | E::Internal(_) => {
+                tracing::error!(%error, "request failed");
+                return ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "something went wrong on the server; try again".into(),
+                    retry_after: None,
+                };
+            }
+        };
+        ApiError {
+            status,
+            code,
+            message: error.to_string(),
+            retry_after: None,
+        }
     }
 }

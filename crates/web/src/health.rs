@@ -16,6 +16,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 code: "store_unavailable",
                 message: "the store does not answer".into(),
+                retry_after: None,
             })
         }
     }

@@ -28,7 +28,12 @@ impl ConnectionHandler for HttpHandler {
         shutdown: Shutdown,
     ) -> mailroom_net::HandlerFuture {
         Box::pin(async move {
-            let service = TowerToHyperService::new(self.router.clone());
+            // Handlers learn the client's address (logins, bans).
+            let router = self
+                .router
+                .clone()
+                .layer(axum::Extension(crate::auth::Peer(peer)));
+            let service = TowerToHyperService::new(router);
             let builder = Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             tokio::pin!(conn);

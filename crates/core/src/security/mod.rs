@@ -9,7 +9,9 @@ mod devices;
 mod guard;
 mod login;
 mod policy;
+pub mod qr;
 mod secrets;
+mod sessions;
 mod totp;
 
 pub use access::Access;
@@ -17,4 +19,5 @@ pub use devices::NewDevicePassword;
 pub use guard::{Guard, GuardSettings};
 pub use login::{Credential, Denial, Login, LoginRequest, Protocol};
 pub use policy::{POLICY_REASON, PolicyRun, TwoFactorPolicy};
+pub use sessions::{Authorized, SESSION_IDLE_SECS, Unauthorized};
 pub use totp::Enrolment;

@@ -19,6 +19,27 @@ pub struct Enrolment {
     pub secret: String,
     /// `otpauth://totp/...`, what the QR code carries.
     pub uri: String,
+    /// The QR code of `uri`, as an SVG document.
+    pub qr_svg: String,
+}
+
+impl Enrolment {
+    fn new(secret: String, issuer: &str, account: &str) -> Result<Self> {
+        let uri = totp(&secret, issuer, account)?
+            .to_url()
+            .map_err(|e| CoreError::Internal(format!("TOTP URI: {e:?}")))?;
+        let qr_svg = super::qr::svg(&uri)?;
+        Ok(Self {
+            secret,
+            uri,
+            qr_svg,
+        })
+    }
+
+    /// The QR code as a PNG image.
+    pub fn qr_png(&self) -> Result<Vec<u8>> {
+        super::qr::png(&self.uri)
+    }
 }
 
 fn totp(secret: &str, issuer: &str, account: &str) -> Result<Totp> {
@@ -44,9 +65,7 @@ impl Directory {
         }
         let bytes: [u8; 20] = rand::random();
         let secret = Secret::from(bytes.to_vec()).to_base32();
-        let uri = totp(&secret, issuer, &account.email)?
-            .to_url()
-            .map_err(|e| CoreError::Internal(format!("TOTP URI: {e:?}")))?;
+        let enrolment = Enrolment::new(secret.clone(), issuer, &account.email)?;
         self.store
             .totp_set(
                 account.id,
@@ -57,7 +76,18 @@ impl Directory {
                 }),
             )
             .await?;
-        Ok(Enrolment { secret, uri })
+        Ok(enrolment)
+    }
+
+    /// The enrolment started and not yet confirmed, if any.
+    pub async fn totp_pending(&self, email: &str, issuer: &str) -> Result<Option<Enrolment>> {
+        let account = self.account(email).await?;
+        match self.store.totp_get(account.id).await? {
+            Some(state) if !state.confirmed => {
+                Ok(Some(Enrolment::new(state.secret, issuer, &account.email)?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Turns 2FA on once a code from the app matches; returns the

@@ -38,6 +38,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::Alias(c) => alias::run(c, &directory, out).await,
         Command::Forward(c) => forward::run(c, &directory, out).await,
         Command::DevicePassword(c) => security::device_passwords(c, &directory, out).await,
+        Command::ApiKey(c) => security::api_keys(c, &directory, out).await,
         Command::TwoFactor(c) => security::two_factor(c, &directory, &config.hostname, out).await,
         Command::Security(c) => security::run(c, &directory, out).await,
         Command::DomainAdmin(c) => domain_admin::run(c, &directory, out).await,

@@ -3,9 +3,9 @@
 use anyhow::Context;
 use mailroom_core::Directory;
 use mailroom_core::time::rfc5322;
-use mailroom_store::{Ban, DevicePassword, SecurityEvent};
+use mailroom_store::{ApiKey, Ban, DevicePassword, SecurityEvent};
 
-use crate::cli::{DevicePasswordCommand, SecurityCommand, TwoFactorCommand};
+use crate::cli::{ApiKeyCommand, DevicePasswordCommand, SecurityCommand, TwoFactorCommand};
 use crate::output::Output;
 
 fn when(at: Option<i64>) -> String {
@@ -56,6 +56,71 @@ pub async fn device_passwords(
     Ok(())
 }
 
+pub async fn api_keys(
+    command: ApiKeyCommand,
+    directory: &Directory,
+    out: &Output,
+) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Add {
+            email,
+            name,
+            read_only,
+            expires,
+        } => {
+            let expires_in = match expires {
+                Some(text) => Some(
+                    parse_age(&text)
+                        .with_context(|| format!("--expires {text:?}: use e.g. 12h or 30d"))?,
+                ),
+                None => None,
+            };
+            let (key, secret) = directory
+                .add_api_key(&email, &name, read_only, expires_in)
+                .await?;
+            if out.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "name": key.name, "key": secret, "read_only": key.read_only, "expires_at": key.expires_at })
+                );
+            } else {
+                println!(
+                    "API key {:?} for {}: {secret}\n\
+                     Send it as \"Authorization: Bearer <key>\"; it is not shown again.",
+                    key.name,
+                    email.to_lowercase()
+                );
+            }
+        }
+        ApiKeyCommand::List { email } => {
+            let keys = directory.api_keys(&email).await?;
+            out.list(
+                &keys,
+                &["NAME", "ACCESS", "CREATED", "EXPIRES", "LAST USED"],
+                |k: &ApiKey| {
+                    vec![
+                        k.name.clone(),
+                        if k.read_only {
+                            "read-only"
+                        } else {
+                            "read-write"
+                        }
+                        .into(),
+                        rfc5322(k.created_at),
+                        k.expires_at.map_or_else(|| "never".into(), rfc5322),
+                        when(k.last_used_at),
+                    ]
+                },
+            );
+        }
+        ApiKeyCommand::Revoke { email, name } => {
+            directory.revoke_api_key(&email, &name).await?;
+            out.done(&format!("API key {name:?} revoked"));
+        }
+    }
+    Ok(())
+}
+
 pub async fn two_factor(
     command: TwoFactorCommand,
     directory: &Directory,
@@ -63,8 +128,12 @@ pub async fn two_factor(
     out: &Output,
 ) -> anyhow::Result<()> {
     match command {
-        TwoFactorCommand::Setup { email } => {
+        TwoFactorCommand::Setup { email, qr_png } => {
             let enrolment = directory.totp_setup(&email, hostname).await?;
+            if let Some(path) = qr_png {
+                std::fs::write(&path, enrolment.qr_png()?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             out.one(
                 &enrolment,
                 &[

@@ -135,6 +135,15 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     })
 }
 
+pub(crate) fn account_by_id(conn: &Connection, id: i64) -> Result<Option<Account>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+        ))?
+        .query_row([id], account_from_row)
+        .optional()?)
+}
+
 pub(crate) fn account_get(conn: &Connection, email: &str) -> Result<Option<Account>> {
     Ok(conn
         .prepare_cached(&format!(

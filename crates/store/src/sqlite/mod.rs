@@ -10,6 +10,7 @@ mod readers;
 mod schema;
 mod security;
 mod sending;
+mod web_sessions;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -20,10 +21,10 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    Account, AccountChange, Alias, AttemptResult, Ban, BlobId, BlobStore, Clock, Copied, Delivered,
-    Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags,
+    Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BlobId, BlobStore, Clock, Copied,
+    Delivered, Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags,
     Forwarding, Mailbox, MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent,
-    SendClass, SendLimit, SpecialUse, Store, StoreError, TotpState,
+    SendClass, SendLimit, SpecialUse, Store, StoreError, TotpState, WebSession,
 };
 use readers::Readers;
 use writer::Writer;
@@ -173,6 +174,10 @@ impl Store for SqliteStore {
     async fn account_get(&self, email: &str) -> Result<Option<Account>> {
         let email = email.to_string();
         self.read(move |c| directory::account_get(c, &email)).await
+    }
+
+    async fn account_by_id(&self, id: i64) -> Result<Option<Account>> {
+        self.read(move |c| directory::account_by_id(c, id)).await
     }
 
     async fn account_list(&self, domain: Option<&str>) -> Result<Vec<Account>> {
@@ -606,6 +611,53 @@ impl Store for SqliteStore {
     ) -> Result<Vec<SecurityEvent>> {
         let account = account.map(str::to_string);
         self.read(move |c| security::events(c, account.as_deref(), since, limit))
+            .await
+    }
+
+    async fn session_start(&self, account_id: i64, digest: &str, ip: &str) -> Result<WebSession> {
+        let (digest, ip, now) = (digest.to_string(), ip.to_string(), self.now());
+        self.write(move |c| web_sessions::start(c, account_id, &digest, &ip, now))
+            .await
+    }
+
+    async fn session_get(&self, digest: &str) -> Result<Option<WebSession>> {
+        let digest = digest.to_string();
+        self.read(move |c| web_sessions::get(c, &digest)).await
+    }
+
+    async fn session_touch(&self, id: i64) -> Result<()> {
+        let now = self.now();
+        self.write(move |c| web_sessions::touch(c, id, now)).await
+    }
+
+    async fn session_end(&self, id: i64, why: &str) -> Result<()> {
+        let why = why.to_string();
+        self.write(move |c| web_sessions::end(c, id, &why)).await
+    }
+
+    async fn api_key_add(&self, key: ApiKey) -> Result<ApiKey> {
+        self.write(move |c| web_sessions::key_add(c, &key)).await
+    }
+
+    async fn api_key_get(&self, digest: &str) -> Result<Option<ApiKey>> {
+        let digest = digest.to_string();
+        self.read(move |c| web_sessions::key_get(c, &digest)).await
+    }
+
+    async fn api_key_list(&self, account_id: i64) -> Result<Vec<ApiKey>> {
+        self.read(move |c| web_sessions::key_list(c, account_id))
+            .await
+    }
+
+    async fn api_key_remove(&self, account_id: i64, name: &str) -> Result<bool> {
+        let name = name.to_string();
+        self.write(move |c| web_sessions::key_remove(c, account_id, &name))
+            .await
+    }
+
+    async fn api_key_used(&self, id: i64) -> Result<()> {
+        let now = self.now();
+        self.write(move |c| web_sessions::key_used(c, id, now))
             .await
     }
 

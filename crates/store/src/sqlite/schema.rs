@@ -248,6 +248,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX security_events_account ON security_events(account, at);
     CREATE INDEX security_events_at ON security_events(at);
+    -- Portal/API sessions and API keys: random tokens, stored as their
+    -- BLAKE3 digest only.
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        digest TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        ip TEXT,
+        ended TEXT
+    );
+    CREATE INDEX sessions_account ON sessions(account_id);
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        digest TEXT NOT NULL UNIQUE,
+        read_only INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER,
+        UNIQUE (account_id, name)
+    );
     CREATE TABLE ip_bans (
         ip TEXT PRIMARY KEY,
         until INTEGER NOT NULL,

@@ -1,0 +1,213 @@
+//! Logging in to the portal and the API: `POST /api/v1/auth/login` gives
+//! a session (a bearer token, and the same token as an HttpOnly cookie
+//! for the portal), `POST /api/v1/auth/logout` ends it, and [`Caller`]
+//! authorises every other request from a session or an API key.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mailroom_core::security::{Authorized, Denial, LoginRequest, Protocol, Unauthorized};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+const COOKIE_NAME: &str = "mailroom_session";
+
+/// The client's address, set for each connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+    totp: Option<String>,
+}
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+        retry_after: None,
+    }
+}
+
+fn internal(error: mailroom_core::CoreError) -> ApiError {
+    tracing::error!(%error, "request failed");
+    self::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "something went wrong on the server; try again",
+    )
+}
+
+/// `POST /api/v1/auth/login`
+pub async fn login(
+    State(state): State<AppState>,
+    axum::Extension(Peer(peer)): axum::Extension<Peer>,
+    Json(body): Json<LoginBody>,
+) -> Result<Response, ApiError> {
+    let request = LoginRequest {
+        email: &body.username,
+        secret: &body.password,
+        code: body.totp.as_deref(),
+        protocol: Protocol::Portal,
+        ip: peer.ip(),
+    };
+    let login = match state.directory.login(request).await.map_err(internal)? {
+        Ok(login) => login,
+        Err(denial) => return Err(refusal(&denial, state.directory.store().now())),
+    };
+    let token = state
+        .directory
+        .start_session(&login, &peer.ip().to_string())
+        .await
+        .map_err(internal)?;
+    let account = &login.account;
+    let enrol_only = account.must_enroll && !account.two_factor;
+    let mut response = Json(json!({
+        "token": token,
+        "account": {
+            "email": account.email,
+            "role": account.role,
+            "two_factor": account.two_factor,
+            "enrol_only": enrol_only,
+        },
+    }))
+    .into_response();
+    let cookie = format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; Secure; SameSite=Strict");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// The answer to a refused login: one message for every wrong
+/// credential; the specific ones only after a right password.
+fn refusal(denial: &Denial, now: i64) -> ApiError {
+    match denial {
+        Denial::ApiAccessDisabled => error(
+            StatusCode::FORBIDDEN,
+            "api_access_disabled",
+            "API access is disabled for this account (mail programs still work); ask an administrator to turn it on",
+        ),
+        Denial::CodeRequired { given: false } => error(
+            StatusCode::UNAUTHORIZED,
+            "totp_required",
+            "Enter the 6-digit code from your authenticator app (or a recovery code)",
+        ),
+        Denial::CodeRequired { given: true } => error(
+            StatusCode::UNAUTHORIZED,
+            "totp_invalid",
+            "That code is not valid: codes change every 30 seconds and each works only once",
+        ),
+        Denial::Banned { until } => {
+            let mut e = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_failures",
+                "Too many failed logins from your address; try again later",
+            );
+            e.retry_after = Some((until - now).max(1));
+            e
+        }
+        _ => error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "Authentication error",
+        ),
+    }
+}
+
+/// `POST /api/v1/auth/logout`
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = token_from(&headers)
+        && let Err(error) = state.directory.end_session(&token).await
+    {
+        tracing::error!(%error, "logout failed");
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let clear = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
+}
+
+/// A bearer token, or the session cookie.
+fn token_from(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
+    {
+        return Some(token.trim().to_string());
+    }
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE_NAME && !value.is_empty()).then(|| value.to_string())
+        })
+}
+
+/// The authorised caller of a request.
+pub struct Caller(pub Authorized);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = token_from(&parts.headers) else {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_authorization",
+                "Invalid authorization: please log in",
+            ));
+        };
+        match state.directory.authorize(&token).await.map_err(internal)? {
+            Ok(authorized) => Ok(Caller(authorized)),
+            Err(Unauthorized::Invalid(message)) => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_authorization",
+                message,
+            )),
+            Err(Unauthorized::ApiAccessDisabled) => Err(error(
+                StatusCode::FORBIDDEN,
+                "api_access_disabled",
+                "API access is disabled for this account (mail programs still work); ask an administrator to turn it on",
+            )),
+        }
+    }
+}
+
+/// `GET /api/v1/me`
+pub async fn me(Caller(caller): Caller) -> Json<serde_json::Value> {
+    let a = &caller.account;
+    Json(json!({
+        "email": a.email,
+        "role": a.role,
+        "enabled": a.enabled,
+        "api_access": a.api_access,
+        "two_factor": a.two_factor,
+        "enrol_only": caller.enrol_only,
+        "read_only": caller.read_only,
+        "quota_bytes": a.quota_bytes,
+        "used_bytes": a.used_bytes,
+    }))
+}
+
+pub(crate) fn retry_after(seconds: i64) -> (axum::http::HeaderName, HeaderValue) {
+    (
+        RETRY_AFTER,
+        HeaderValue::from_str(&seconds.to_string()).unwrap_or(HeaderValue::from_static("60")),
+    )
+}

@@ -1,0 +1,100 @@
+//! The caller's own account: 2FA enrolment (secret, otpauth:// URI and
+//! QR code), confirmation with a code (recovery codes shown once), and
+//! turning it off. An account re-enabled after the 2FA policy may use
+//! these and nothing else.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+pub struct CodeBody {
+    code: String,
+}
+
+/// Writes need a session or a read-write key.
+fn writable(caller: &Caller) -> Result<(), ApiError> {
+    if caller.0.read_only {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "read_only_key",
+            message: "this API key may only read".into(),
+            retry_after: None,
+        });
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/me/2fa/setup`
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    let enrolment = state
+        .directory
+        .totp_setup(&caller.0.account.email, &state.hostname)
+        .await?;
+    Ok(Json(json!({
+        "secret": enrolment.secret,
+        "uri": enrolment.uri,
+        "qr_svg": enrolment.qr_svg,
+    })))
+}
+
+/// `GET /api/v1/me/2fa/qr.png`: the QR code of the enrolment under way.
+pub async fn totp_qr_png(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let Some(enrolment) = state
+        .directory
+        .totp_pending(&caller.0.account.email, &state.hostname)
+        .await?
+    else {
+        return Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "no_enrolment",
+            message: "no 2FA setup is under way; start one first".into(),
+            retry_after: None,
+        });
+    };
+    let png = enrolment.qr_png()?;
+    Ok(([(CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// `POST /api/v1/me/2fa/confirm {code}`
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CodeBody>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    let codes = state
+        .directory
+        .totp_confirm(&caller.0.account.email, &body.code)
+        .await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// `POST /api/v1/me/2fa/disable {code}`
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CodeBody>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    state
+        .directory
+        .totp_disable(&caller.0.account.email, &body.code)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
