@@ -37,6 +37,8 @@ pub struct SecurityConfig {
     pub failed_login_window_secs: i64,
     /// The first ban; each further one within a day doubles.
     pub ban_secs: i64,
+    /// Portal/API sessions end after this long without a request.
+    pub session_idle_secs: i64,
 }
 
 impl Default for SecurityConfig {
@@ -46,6 +48,7 @@ impl Default for SecurityConfig {
             max_failed_logins_per_account: 20,
             failed_login_window_secs: 600,
             ban_secs: 900,
+            session_idle_secs: 12 * 3600,
         }
     }
 }

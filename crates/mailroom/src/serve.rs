@@ -47,6 +47,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             account_failures: guard.max_failed_logins_per_account.max(1),
             window_secs: guard.failed_login_window_secs.max(1),
             ban_secs: guard.ban_secs.max(1),
+            session_idle_secs: guard.session_idle_secs.max(60),
             ..GuardSettings::default()
         },
     );

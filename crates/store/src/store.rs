@@ -203,6 +203,13 @@ pub trait Store: Send + Sync + 'static {
     async fn session_get(&self, digest: &str) -> Result<Option<WebSession>>;
     async fn session_touch(&self, id: i64) -> Result<()>;
     async fn session_end(&self, id: i64, why: &str) -> Result<()>;
+    /// Ends every live session of the account but `except` (a digest).
+    async fn sessions_end_others(
+        &self,
+        account_id: i64,
+        except: Option<&str>,
+        why: &str,
+    ) -> Result<()>;
     async fn api_key_add(&self, key: ApiKey) -> Result<ApiKey>;
     async fn api_key_get(&self, digest: &str) -> Result<Option<ApiKey>>;
     async fn api_key_list(&self, account_id: i64) -> Result<Vec<ApiKey>>;

@@ -28,6 +28,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/login", axum::routing::post(auth::login))
         .route("/api/v1/auth/logout", axum::routing::post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
+        .route(
+            "/api/v1/me/password",
+            axum::routing::post(me::change_password),
+        )
         .route("/api/v1/me/2fa/setup", axum::routing::post(me::totp_setup))
         .route("/api/v1/me/2fa/qr.png", axum::routing::get(me::totp_qr_png))
         .route(

@@ -98,3 +98,30 @@ pub async fn totp_disable(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    current: String,
+    new: String,
+}
+
+/// `POST /api/v1/me/password {current, new}`: other sessions end.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    let keep = crate::auth::token_from(&headers);
+    state
+        .directory
+        .change_own_password(
+            &caller.0.account.email,
+            &body.current,
+            &body.new,
+            keep.as_deref(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

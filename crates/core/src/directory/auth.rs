@@ -11,18 +11,18 @@ impl Directory {
         let Ok(email) = address::email(email) else {
             return Ok(None);
         };
-        let Some(account) = self.store.account_get(&email).await? else {
+        let Some(mut account) = self.store.account_get(&email).await? else {
             return Ok(None);
         };
-        if !self.check_password(&account, secret).await? || !account.enabled {
+        if !self.check_password(&mut account, secret).await? || !account.enabled {
             return Ok(None);
         }
         Ok(Some(account))
     }
 
     /// Whether `secret` is the account's password. An imported hash is
-    /// replaced by argon2id on a match.
-    pub(crate) async fn check_password(&self, account: &Account, secret: &str) -> Result<bool> {
+    /// replaced by argon2id on a match (in the store and in `account`).
+    pub(crate) async fn check_password(&self, account: &mut Account, secret: &str) -> Result<bool> {
         let (stored, given) = (account.password_hash.clone(), secret.to_string());
         let verified = blocking(move || Ok(password::verify(&stored, &given))).await?;
         if verified.matches && verified.needs_rehash {
@@ -32,11 +32,12 @@ impl Directory {
                 .account_update(
                     &account.email,
                     AccountChange {
-                        password_hash: Some(fresh),
+                        password_hash: Some(fresh.clone()),
                         ..AccountChange::default()
                     },
                 )
                 .await?;
+            account.password_hash = fresh;
             tracing::info!(account = %account.email, "re-hashed an imported password as argon2id");
         }
         Ok(verified.matches)

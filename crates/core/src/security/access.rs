@@ -19,6 +19,8 @@ const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 pub struct Access {
     email: String,
     credential: Credential,
+    /// The password hash at login: a password change ends the session.
+    password_hash: String,
     epoch: u64,
 }
 
@@ -27,13 +29,14 @@ impl Directory {
         Access {
             email: login.account.email.clone(),
             credential: login.credential.clone(),
+            password_hash: login.account.password_hash.clone(),
             epoch: self.epoch.load(Ordering::Acquire),
         }
     }
 
     /// False once the account is disabled or removed, the device password
-    /// revoked, or 2FA turned on for a session that used the account
-    /// password: the session should end.
+    /// revoked, or, for a session that used the account password, the
+    /// password changed or 2FA turned on: the session should end.
     pub async fn still_allowed(&self, access: &mut Access) -> bool {
         let now = self.epoch.load(Ordering::Acquire);
         if now == access.epoch {
@@ -52,7 +55,9 @@ impl Directory {
             return false;
         }
         match &access.credential {
-            Credential::Password => !account.two_factor,
+            Credential::Password => {
+                !account.two_factor && account.password_hash == access.password_hash
+            }
             Credential::Device(name) => match self.store.device_password_list(account.id).await {
                 Ok(devices) => devices.iter().any(|d| &d.name == name),
                 Err(_) => true,

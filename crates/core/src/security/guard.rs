@@ -23,6 +23,8 @@ pub struct GuardSettings {
     pub ban_secs: i64,
     /// The pause for an attacked account's logins from new addresses.
     pub slowdown: Duration,
+    /// Portal/API sessions end after this long without a request.
+    pub session_idle_secs: i64,
 }
 
 impl Default for GuardSettings {
@@ -33,6 +35,7 @@ impl Default for GuardSettings {
             window_secs: 600,
             ban_secs: 900,
             slowdown: Duration::from_secs(3),
+            session_idle_secs: 12 * 3600,
         }
     }
 }

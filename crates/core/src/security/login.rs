@@ -173,7 +173,7 @@ impl Directory {
         email: &str,
         req: &LoginRequest<'_>,
     ) -> Result<std::result::Result<Login, Denial>> {
-        let account = match self.store.account_get(email).await? {
+        let mut account = match self.store.account_get(email).await? {
             Some(a) => a,
             None => {
                 // As slow as a real check, so timing does not tell.
@@ -197,7 +197,7 @@ impl Directory {
                 credential: Credential::Device(device.name),
             }));
         }
-        if !self.check_password(&account, req.secret).await? || !account.enabled {
+        if !self.check_password(&mut account, req.secret).await? || !account.enabled {
             return Ok(Err(Denial::Invalid));
         }
         // The portal lets such a user in, to set up 2FA and nothing else.

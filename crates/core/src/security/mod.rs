@@ -19,5 +19,5 @@ pub use devices::NewDevicePassword;
 pub use guard::{Guard, GuardSettings};
 pub use login::{Credential, Denial, Login, LoginRequest, Protocol};
 pub use policy::{POLICY_REASON, PolicyRun, TwoFactorPolicy};
-pub use sessions::{Authorized, SESSION_IDLE_SECS, Unauthorized};
+pub use sessions::{Authorized, Unauthorized};
 pub use totp::Enrolment;

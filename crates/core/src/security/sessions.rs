@@ -11,8 +11,6 @@ use mailroom_store::{Account, ApiKey};
 use super::Login;
 use crate::{CoreError, Directory, Result};
 
-/// Sessions end after this long without a request (default 12 hours).
-pub const SESSION_IDLE_SECS: i64 = 12 * 3600;
 /// A session's last use is written at most this often.
 const TOUCH_EVERY: i64 = 60;
 
@@ -98,6 +96,11 @@ impl Directory {
                         "Invalid authorization: this session was ended by a newer login",
                     )));
                 }
+                Some("password-changed") => {
+                    return Ok(Err(Unauthorized::Invalid(
+                        "Invalid authorization: the password was changed; please log in again",
+                    )));
+                }
                 Some(_) => {
                     return Ok(Err(Unauthorized::Invalid(
                         "Invalid authorization: this session has ended; please log in again",
@@ -105,10 +108,10 @@ impl Directory {
                 }
                 None => {}
             }
-            if now - session.last_seen_at >= SESSION_IDLE_SECS {
+            if now - session.last_seen_at >= self.guard.settings.session_idle_secs {
                 self.store.session_end(session.id, "expired").await?;
                 return Ok(Err(Unauthorized::Invalid(
-                    "Invalid authorization: the session expired after 12 hours without use; please log in again",
+                    "Invalid authorization: the session expired after a long time without use; please log in again",
                 )));
             }
             if now - session.last_seen_at >= TOUCH_EVERY {
@@ -135,6 +138,32 @@ impl Directory {
             read_only,
             enrol_only,
         }))
+    }
+
+    /// A user changes its own password: the current one is required, and
+    /// every other session of the account ends (`keep`: the caller's).
+    pub async fn change_own_password(
+        &self,
+        email: &str,
+        current: &str,
+        new: &str,
+        keep: Option<&str>,
+    ) -> Result<()> {
+        let mut account = self.account(email).await?;
+        if !self.check_password(&mut account, current).await? {
+            return Err(CoreError::Invalid(
+                "the current password is not right".into(),
+            ));
+        }
+        self.set_password(
+            &account.email,
+            crate::directory::PasswordInput::Plain(new.to_string()),
+        )
+        .await?;
+        self.store
+            .sessions_end_others(account.id, keep.map(digest).as_deref(), "password-changed")
+            .await?;
+        Ok(())
     }
 
     /// A new API key; the key is returned this once.

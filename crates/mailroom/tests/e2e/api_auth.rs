@@ -230,3 +230,52 @@ check(error_of(login("bob@example.test", "{pw}"))[:2] == (401, "totp_required"))
         setup["uri"].as_str().unwrap()
     );
 }
+
+#[test]
+fn changing_the_password_needs_the_current_one_and_ends_sessions_that_used_it() {
+    let server = server();
+    server.add_user("bob@example.test");
+    let pw = mailroom_testkit::PASSWORD;
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+import imaplib, ssl
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MR_IMAPS_PORT"]), ssl_context=ctx)
+m.login("bob@example.test", "{pw}")
+token = login("bob@example.test", "{pw}")[1]["token"]
+status, code, message = error_of(call("POST", "/api/v1/me/password", {{"current": "Wrong1Password2", "new": "Brand2NewPassword9"}}, token=token))
+check(status == 400 and "current password is not right" in message, message)
+status, code, message = error_of(call("POST", "/api/v1/me/password", {{"current": "{pw}", "new": "short"}}, token=token))
+check(status == 400, "the password policy applies", message)
+check(call("POST", "/api/v1/me/password", {{"current": "{pw}", "new": "Brand2NewPassword9"}}, token=token)[0] == 204)
+# The session that changed it goes on; the IMAP session on the old
+# password ends at its next command.
+check(call("GET", "/api/v1/me", token=token)[0] == 200)
+try:
+    m.noop()
+    check(False, "the old-password IMAP session should have ended")
+except imaplib.IMAP4.abort as e:
+    check("Access was revoked" in str(e), str(e))
+m2 = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MR_IMAPS_PORT"]), ssl_context=ctx)
+m2.login("bob@example.test", "Brand2NewPassword9")
+m2.logout()
+"#
+        ),
+    );
+    let log = server
+        .cli(&["--json", "security", "log", "--account", "bob@example.test"])
+        .ok()
+        .json();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "password-changed"),
+        "{log}"
+    );
+}

@@ -635,6 +635,17 @@ impl Store for SqliteStore {
         self.write(move |c| web_sessions::end(c, id, &why)).await
     }
 
+    async fn sessions_end_others(
+        &self,
+        account_id: i64,
+        except: Option<&str>,
+        why: &str,
+    ) -> Result<()> {
+        let (except, why) = (except.map(str::to_string), why.to_string());
+        self.write(move |c| web_sessions::end_others(c, account_id, except.as_deref(), &why))
+            .await
+    }
+
     async fn api_key_add(&self, key: ApiKey) -> Result<ApiKey> {
         self.write(move |c| web_sessions::key_add(c, &key)).await
     }

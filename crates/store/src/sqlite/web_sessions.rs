@@ -72,6 +72,20 @@ pub(crate) fn end(conn: &Connection, id: i64, why: &str) -> Result<()> {
     Ok(())
 }
 
+pub(crate) fn end_others(
+    conn: &Connection,
+    account_id: i64,
+    except: Option<&str>,
+    why: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE sessions SET ended = ?3
+         WHERE account_id = ?1 AND ended IS NULL AND (?2 IS NULL OR digest != ?2)",
+        params![account_id, except, why],
+    )?;
+    Ok(())
+}
+
 const KEY_COLUMNS: &str =
     "id, account_id, name, digest, read_only, created_at, expires_at, last_used_at";
 
