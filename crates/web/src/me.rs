@@ -113,6 +113,14 @@ pub async fn change_password(
     Json(body): Json<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     writable(&caller)?;
+    if caller.0.enrol_only {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "enrolment_required",
+            message: "set up 2FA first: until then nothing else can be changed".into(),
+            retry_after: None,
+        });
+    }
     let keep = crate::auth::token_from(&headers);
     state
         .directory

@@ -184,3 +184,68 @@ impl Directory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use mailroom_store::{Role, SqliteStore, SystemClock};
+
+    use super::GuardSettings;
+    use crate::Directory;
+    use crate::directory::{NewAccountRequest, PasswordInput};
+    use crate::security::{LoginRequest, Protocol};
+
+    async fn attempt(directory: &Directory, secret: &str, ip: [u8; 4]) -> Duration {
+        let start = tokio::time::Instant::now();
+        directory
+            .login(LoginRequest {
+                email: "bob@example.test",
+                secret,
+                code: None,
+                protocol: Protocol::Imap,
+                ip: IpAddr::from(ip),
+            })
+            .await
+            .unwrap()
+            .ok();
+        start.elapsed()
+    }
+
+    // Paused time: a sleep in the guard shows as exactly its length.
+    #[tokio::test(start_paused = true)]
+    async fn an_attacked_account_is_slow_only_for_addresses_it_does_not_know() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(tmp.path(), Arc::new(SystemClock)).unwrap());
+        let directory = Directory::with_guard(
+            store,
+            GuardSettings {
+                ip_failures: 100,
+                account_failures: 3,
+                slowdown: Duration::from_secs(5),
+                ..GuardSettings::default()
+            },
+        );
+        directory.add_domain("example.test").await.unwrap();
+        directory
+            .add_account(NewAccountRequest {
+                email: "bob@example.test".into(),
+                password: PasswordInput::Plain("Correct1HorseBattery".into()),
+                role: Role::MailUser,
+                quota_bytes: None,
+            })
+            .await
+            .unwrap();
+        let home = [192, 0, 2, 1];
+        assert!(attempt(&directory, "Correct1HorseBattery", home).await < Duration::from_secs(1));
+        for n in 0..3 {
+            attempt(&directory, "Wrong1Password2", [198, 51, 100, n]).await;
+        }
+        let elsewhere = attempt(&directory, "Correct1HorseBattery", [203, 0, 113, 9]).await;
+        assert!(elsewhere >= Duration::from_secs(5), "{elsewhere:?}");
+        let known = attempt(&directory, "Correct1HorseBattery", home).await;
+        assert!(known < Duration::from_secs(1), "{known:?}");
+    }
+}
