@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mailroom_core::security::{Authorized, Denial, LoginRequest, Protocol, Unauthorized};
 use serde::Deserialize;
@@ -19,6 +19,8 @@ use crate::AppState;
 use crate::error::ApiError;
 
 const COOKIE_NAME: &str = "mailroom_session";
+/// Cookie-authenticated writes must carry this header (CSRF defence).
+const CSRF_HEADER: &str = "x-mailroom-csrf";
 
 /// The client's address, set for each connection.
 #[derive(Debug, Clone, Copy)]
@@ -143,11 +145,15 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 
 /// A bearer token, or the session cookie.
 pub(crate) fn token_from(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(token) = value.strip_prefix("Bearer ")
-    {
-        return Some(token.trim().to_string());
-    }
+    bearer(headers).or_else(|| cookie(headers))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    Some(value.strip_prefix("Bearer ")?.trim().to_string())
+}
+
+fn cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -166,6 +172,19 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // A browser sends the cookie on any site's request; a custom
+        // header it sends only for our own pages' scripts (no CORS here).
+        if bearer(&parts.headers).is_none()
+            && cookie(&parts.headers).is_some()
+            && !matches!(parts.method, Method::GET | Method::HEAD)
+            && !parts.headers.contains_key(CSRF_HEADER)
+        {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "this request needs the X-Mailroom-CSRF header (cross-site requests are refused)",
+            ));
+        }
         let Some(token) = token_from(&parts.headers) else {
             return Err(error(
                 StatusCode::UNAUTHORIZED,

@@ -6,9 +6,13 @@ mod auth;
 mod error;
 mod health;
 mod me;
+mod page;
+mod resources;
+mod scope;
 mod server;
 
 use axum::Router;
+use axum::routing::{get, post};
 use mailroom_core::Directory;
 
 pub use auth::Peer;
@@ -28,9 +32,45 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/login", axum::routing::post(auth::login))
         .route("/api/v1/auth/logout", axum::routing::post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
+        .route("/api/v1/me/password", post(me::change_password))
         .route(
-            "/api/v1/me/password",
-            axum::routing::post(me::change_password),
+            "/api/v1/domains",
+            get(resources::domains::list).post(resources::domains::create),
+        )
+        .route(
+            "/api/v1/domains/{name}",
+            get(resources::domains::get).delete(resources::domains::remove),
+        )
+        .route("/api/v1/domains/{name}/dns", get(resources::domains::dns))
+        .route(
+            "/api/v1/domains/{name}/{action}",
+            post(resources::domains::suspend),
+        )
+        .route(
+            "/api/v1/accounts",
+            get(resources::accounts::list).post(resources::accounts::create),
+        )
+        .route(
+            "/api/v1/accounts/{email}",
+            get(resources::accounts::get)
+                .patch(resources::accounts::update)
+                .delete(resources::accounts::remove),
+        )
+        .route(
+            "/api/v1/accounts/{email}/password",
+            post(resources::accounts::reset_password),
+        )
+        .route(
+            "/api/v1/accounts/{email}/reset-2fa",
+            post(resources::accounts::reset_two_factor),
+        )
+        .route(
+            "/api/v1/aliases",
+            get(resources::aliases::list).post(resources::aliases::create),
+        )
+        .route(
+            "/api/v1/aliases/{source}",
+            axum::routing::delete(resources::aliases::remove),
         )
         .route("/api/v1/me/2fa/setup", axum::routing::post(me::totp_setup))
         .route("/api/v1/me/2fa/qr.png", axum::routing::get(me::totp_qr_png))

@@ -14,23 +14,11 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::resources::key_may_write;
 
 #[derive(Deserialize)]
 pub struct CodeBody {
     code: String,
-}
-
-/// Writes need a session or a read-write key.
-fn writable(caller: &Caller) -> Result<(), ApiError> {
-    if caller.0.read_only {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "read_only_key",
-            message: "this API key may only read".into(),
-            retry_after: None,
-        });
-    }
-    Ok(())
 }
 
 /// `POST /api/v1/me/2fa/setup`
@@ -38,7 +26,7 @@ pub async fn totp_setup(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    writable(&caller)?;
+    key_may_write(&caller)?;
     let enrolment = state
         .directory
         .totp_setup(&caller.0.account.email, &state.hostname)
@@ -77,7 +65,7 @@ pub async fn totp_confirm(
     caller: Caller,
     Json(body): Json<CodeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    writable(&caller)?;
+    key_may_write(&caller)?;
     let codes = state
         .directory
         .totp_confirm(&caller.0.account.email, &body.code)
@@ -91,7 +79,7 @@ pub async fn totp_disable(
     caller: Caller,
     Json(body): Json<CodeBody>,
 ) -> Result<StatusCode, ApiError> {
-    writable(&caller)?;
+    key_may_write(&caller)?;
     state
         .directory
         .totp_disable(&caller.0.account.email, &body.code)
@@ -112,7 +100,7 @@ pub async fn change_password(
     headers: axum::http::HeaderMap,
     Json(body): Json<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    writable(&caller)?;
+    key_may_write(&caller)?;
     if caller.0.enrol_only {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,

@@ -2,6 +2,7 @@
 //! One test binary with a module per area keeps link times down.
 
 mod api_auth;
+mod api_resources;
 mod cli;
 mod config;
 mod crash;

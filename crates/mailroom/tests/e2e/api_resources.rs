@@ -1,0 +1,164 @@
+//! The directory over the JSON API, and who may do what: every endpoint
+//! against a MasterAdmin, the DomainAdmin of the domain, the DomainAdmin
+//! of another domain, a MailUser and an anonymous caller. Objects outside
+//! a caller's scope answer 404, so nothing can be enumerated.
+
+use crate::{run_python, server};
+
+const PRELUDE: &str = include_str!("api_prelude.py");
+
+fn add(server: &mailroom_testkit::Server, email: &str, role: &str) {
+    server
+        .cli_with_stdin(
+            &["account", "add", email, "--role", role, "--password-stdin"],
+            &format!("{}\n", mailroom_testkit::PASSWORD),
+        )
+        .ok();
+}
+
+#[test]
+fn every_endpoint_answers_each_role_as_its_scope_allows() {
+    let server = server();
+    for domain in ["example.test", "other.test"] {
+        server.cli(&["domain", "add", domain]).ok();
+    }
+    add(&server, "root@example.test", "master-admin");
+    add(&server, "da@example.test", "domain-admin");
+    add(&server, "oa@other.test", "domain-admin");
+    add(&server, "bob@example.test", "mail-user");
+    add(&server, "zed@other.test", "mail-user");
+    server
+        .cli(&["domain-admin", "grant", "da@example.test", "example.test"])
+        .ok();
+    server
+        .cli(&["domain-admin", "grant", "oa@other.test", "other.test"])
+        .ok();
+    let pw = mailroom_testkit::PASSWORD;
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+ROLES = ["master", "da", "oa", "user", "anon"]
+USERS = {{"master": "root@example.test", "da": "da@example.test", "oa": "oa@other.test", "user": "bob@example.test"}}
+TOKENS = {{role: login(user, "{pw}")[1]["token"] for role, user in USERS.items()}}
+TOKENS["anon"] = None
+# (method, path, body, expected status for master, da, oa, user, anon)
+MATRIX = [
+    ("GET", "/api/v1/domains", None, [200, 200, 200, 403, 401]),
+    ("POST", "/api/v1/domains", {{"name": "new-{{role}}.test"}}, [201, 403, 403, 403, 401]),
+    ("GET", "/api/v1/domains/example.test", None, [200, 200, 404, 404, 401]),
+    ("GET", "/api/v1/domains/nosuch.test", None, [404, 404, 404, 404, 401]),
+    ("GET", "/api/v1/domains/example.test/dns", None, [200, 200, 404, 404, 401]),
+    ("POST", "/api/v1/domains/example.test/resume", {{}}, [200, 403, 404, 404, 401]),
+    ("GET", "/api/v1/accounts", None, [200, 200, 200, 403, 401]),
+    ("GET", "/api/v1/accounts?domain=example.test", None, [200, 200, 404, 403, 401]),
+    ("GET", "/api/v1/accounts/bob@example.test", None, [200, 200, 404, 200, 401]),
+    ("GET", "/api/v1/accounts/zed@other.test", None, [200, 404, 200, 404, 401]),
+    ("POST", "/api/v1/accounts", {{"email": "n-{{role}}@example.test", "password": "{pw}"}}, [201, 201, 404, 403, 401]),
+    ("POST", "/api/v1/accounts", {{"email": "a-{{role}}@example.test", "password": "{pw}", "role": "domain-admin"}}, [201, 403, 404, 403, 401]),
+    ("PATCH", "/api/v1/accounts/bob@example.test", {{"quota_bytes": 1000000}}, [200, 200, 404, 403, 401]),
+    ("PATCH", "/api/v1/accounts/da@example.test", {{"enabled": True}}, [200, 403, 404, 404, 401]),
+    ("POST", "/api/v1/accounts/bob@example.test/reset-2fa", {{}}, [204, 204, 404, 403, 401]),
+    ("POST", "/api/v1/accounts/bob@example.test/password", {{"password": "{pw}"}}, [204, 204, 404, 403, 401]),
+    ("GET", "/api/v1/aliases", None, [200, 200, 200, 403, 401]),
+    ("POST", "/api/v1/aliases", {{"source": "al-{{role}}@example.test", "destinations": ["bob@example.test"]}}, [201, 201, 404, 403, 401]),
+    ("DELETE", "/api/v1/aliases/nothing@example.test", None, [404, 404, 404, 404, 401]),
+    ("DELETE", "/api/v1/domains/other.test", None, [409, 404, 403, 404, 401]),
+]
+failures = []
+for method, path, body, expected in MATRIX:
+    for role, want in zip(ROLES, expected):
+        b = None if body is None else json.loads(json.dumps(body).replace("{{role}}", role))
+        status, reply, _ = call(method, path, b, token=TOKENS[role])
+        if status != want:
+            failures.append(f"{{method}} {{path}} as {{role}}: {{status}} (want {{want}}) {{reply}}")
+        if status >= 400:
+            check(set(reply["error"]) == {{"code", "message"}}, "error shape", reply)
+check(not failures, "\n".join(failures))
+# What a DomainAdmin sees is its domain only.
+listed = call("GET", "/api/v1/accounts", token=TOKENS["da"])[1]
+check(all(a["email"].endswith("@example.test") for a in listed["items"]), listed)
+check(all("password_hash" not in a for a in listed["items"]), "no hashes")
+domains = call("GET", "/api/v1/domains", token=TOKENS["oa"])[1]
+check([d["name"] for d in domains["items"]] == ["other.test"], domains)
+# Pages.
+page = call("GET", "/api/v1/accounts?limit=2&offset=1", token=TOKENS["master"])[1]
+check(len(page["items"]) == 2 and page["total"] > 3 and page["offset"] == 1, page)
+# The alias works for mail: it is in the directory the MX reads.
+check(any(a["source"] == "al-da@example.test" for a in call("GET", "/api/v1/aliases?domain=example.test", token=TOKENS["da"])[1]["items"]))
+"#
+        ),
+    );
+    let shown = server
+        .cli(&["--json", "account", "show", "bob@example.test"])
+        .ok()
+        .json();
+    assert_eq!(
+        shown["quota_bytes"], 1_000_000,
+        "the API changed the directory"
+    );
+}
+
+#[test]
+fn keys_and_cookies_are_held_to_their_limits() {
+    let server = server();
+    server.add_user("root@example.test");
+    server
+        .cli(&[
+            "account",
+            "set",
+            "root@example.test",
+            "--role",
+            "master-admin",
+        ])
+        .ok();
+    server.add_user("carol@example.test");
+    server.add_user("dan@example.test");
+    server
+        .cli(&[
+            "account",
+            "set",
+            "carol@example.test",
+            "--api-access",
+            "false",
+        ])
+        .ok();
+    server
+        .cli(&["account", "set", "dan@example.test", "--enabled", "false"])
+        .ok();
+    let key = server
+        .cli(&[
+            "--json",
+            "api-key",
+            "add",
+            "root@example.test",
+            "reports",
+            "--read-only",
+        ])
+        .ok()
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pw = mailroom_testkit::PASSWORD;
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+check(call("GET", "/api/v1/domains", token={key:?})[0] == 200, "a read-only key reads")
+check(error_of(call("POST", "/api/v1/domains", {{"name": "x.test"}}, token={key:?}))[:2] == (403, "read_only_key"))
+check(error_of(login("carol@example.test", "{pw}"))[:2] == (403, "api_access_disabled"))
+check(error_of(login("dan@example.test", "{pw}"))[:2] == (401, "authentication_error"))
+# A browser's cookie alone cannot write (CSRF); with our header it can.
+_, _, headers = login("root@example.test", "{pw}")
+cookie = headers["Set-Cookie"].split(";")[0]
+check(error_of(call("POST", "/api/v1/domains", {{"name": "x.test"}}, cookie=cookie))[:2] == (403, "csrf"))
+status, body, _ = call("POST", "/api/v1/domains", {{"name": "x.test"}}, cookie=cookie, extra={{"X-Mailroom-CSRF": "1"}})
+check(status == 201 and body["name"] == "x.test", status, body)
+check(call("GET", "/api/v1/domains/x.test", cookie=cookie)[0] == 200, "reads need no header")
+"#
+        ),
+    );
+}

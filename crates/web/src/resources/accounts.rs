@@ -1,0 +1,219 @@
+//! `/api/v1/accounts`
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use mailroom_core::address::domain_of;
+use mailroom_core::directory::{AccountSettings, NewAccountRequest, PasswordInput};
+use mailroom_core::store::{Account, Role};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{usable, writable};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::page::{ListQuery, page};
+use crate::scope::{Scope, forbidden, not_found};
+
+#[derive(Deserialize)]
+pub struct NewAccount {
+    email: String,
+    password: String,
+    role: Option<Role>,
+    quota_bytes: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct Change {
+    enabled: Option<bool>,
+    api_access: Option<bool>,
+    /// `null` removes the quota; absent leaves it.
+    #[serde(default, deserialize_with = "some")]
+    quota_bytes: Option<Option<u64>>,
+    role: Option<Role>,
+}
+
+fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct Force {
+    #[serde(default)]
+    force: bool,
+}
+
+/// The account, if the caller may see it.
+async fn visible(state: &AppState, scope: &Scope, email: &str) -> Result<Account, ApiError> {
+    let email = email.to_lowercase();
+    if !scope.sees_account(&email) {
+        return Err(not_found("account"));
+    }
+    state
+        .directory
+        .account(&email)
+        .await
+        .map_err(|_| not_found("account"))
+}
+
+/// Administrators manage accounts in their scope; a DomainAdmin only
+/// MailUsers (not other admins, not itself).
+fn manages(scope: &Scope, caller: &Account, target: &Account) -> Result<(), ApiError> {
+    if !scope.admin_of(domain_of(&target.email)) {
+        return Err(forbidden("only an administrator of the domain may do this"));
+    }
+    if !scope.is_master() && (target.role != Role::MailUser || target.id == caller.id) {
+        return Err(forbidden("a DomainAdmin manages MailUsers only"));
+    }
+    Ok(())
+}
+
+fn shown(account: &Account) -> Value {
+    json!(account)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    scope.require_admin()?;
+    if let Some(domain) = &query.domain
+        && !scope.admin_of(&domain.to_ascii_lowercase())
+    {
+        return Err(not_found("domain"));
+    }
+    let accounts: Vec<Value> = state
+        .directory
+        .list_accounts(query.domain.as_deref())
+        .await?
+        .iter()
+        .filter(|a| scope.sees_account(&a.email))
+        .map(shown)
+        .collect();
+    Ok(Json(page(accounts, &query)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewAccount>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    scope.require_admin()?;
+    let email = body.email.to_lowercase();
+    if !scope.admin_of(domain_of(&email)) {
+        return Err(not_found("domain"));
+    }
+    let role = body.role.unwrap_or(Role::MailUser);
+    if !scope.is_master() && role != Role::MailUser {
+        return Err(forbidden("a DomainAdmin creates MailUsers only"));
+    }
+    let account = state
+        .directory
+        .add_account(NewAccountRequest {
+            email,
+            password: PasswordInput::Plain(body.password),
+            role,
+            quota_bytes: body.quota_bytes,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(shown(&account))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    Ok(Json(shown(&visible(&state, &scope, &email).await?)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+    Json(change): Json<Change>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let target = visible(&state, &scope, &email).await?;
+    manages(&scope, &caller.0.account, &target)?;
+    if !scope.is_master() && change.role.is_some_and(|r| r != Role::MailUser) {
+        return Err(forbidden("only a MasterAdmin may give administrator roles"));
+    }
+    let updated = state
+        .directory
+        .update_account(
+            &target.email,
+            AccountSettings {
+                enabled: change.enabled,
+                api_access: change.api_access,
+                quota_bytes: change.quota_bytes,
+                role: change.role,
+                pop3_delete: None,
+            },
+        )
+        .await?;
+    Ok(Json(shown(&updated)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+    Query(force): Query<Force>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let target = visible(&state, &scope, &email).await?;
+    manages(&scope, &caller.0.account, &target)?;
+    state
+        .directory
+        .remove_account(&target.email, force.force)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An administrator sets a new password (the user forgot theirs).
+pub async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+    Json(body): Json<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let target = visible(&state, &scope, &email).await?;
+    manages(&scope, &caller.0.account, &target)?;
+    state
+        .directory
+        .set_password(&target.email, PasswordInput::Plain(body.password))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An administrator turns 2FA off for a user who lost the device.
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let target = visible(&state, &scope, &email).await?;
+    manages(&scope, &caller.0.account, &target)?;
+    state.directory.totp_reset(&target.email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

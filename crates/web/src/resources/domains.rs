@@ -1,0 +1,129 @@
+//! `/api/v1/domains`
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{usable, writable};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::page::{ListQuery, page};
+use crate::scope::{Scope, not_found};
+
+#[derive(Deserialize)]
+pub struct NewDomain {
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct Force {
+    #[serde(default)]
+    force: bool,
+}
+
+/// The domain, if the caller may see it.
+async fn visible(state: &AppState, scope: &Scope, name: &str) -> Result<String, ApiError> {
+    let name = name.to_ascii_lowercase();
+    if !scope.admin_of(&name) {
+        return Err(not_found("domain"));
+    }
+    state
+        .directory
+        .domain(&name)
+        .await
+        .map_err(|_| not_found("domain"))?;
+    Ok(name)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    scope.require_admin()?;
+    let domains: Vec<_> = state
+        .directory
+        .list_domains()
+        .await?
+        .into_iter()
+        .filter(|d| scope.admin_of(&d.name))
+        .collect();
+    Ok(Json(page(domains, &query)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewDomain>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    writable(&caller)?;
+    Scope::of(&state.directory, &caller.0.account)
+        .await?
+        .require_master()?;
+    let domain = state.directory.add_domain(&body.name).await?;
+    Ok((StatusCode::CREATED, Json(json!(domain))))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    Ok(Json(json!(state.directory.domain(&name).await?)))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(force): Query<Force>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    scope.require_master()?;
+    state.directory.remove_domain(&name, force.force).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn suspend(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, action)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    scope.require_master()?;
+    let suspended = match action.as_str() {
+        "suspend" => true,
+        "resume" => false,
+        _ => return Err(not_found("action")),
+    };
+    let domain = state
+        .directory
+        .set_domain_suspended(&name, suspended)
+        .await?;
+    Ok(Json(json!(domain)))
+}
+
+/// The records the domain's owner publishes (MX, SPF, DKIM, DMARC, SRV).
+pub async fn dns(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    let records = state.directory.dns_records(&name, &state.hostname).await?;
+    Ok(Json(json!({ "records": records })))
+}
