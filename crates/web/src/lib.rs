@@ -65,6 +65,32 @@ pub fn router(state: AppState) -> Router {
             post(resources::accounts::reset_two_factor),
         )
         .route(
+            "/api/v1/accounts/{email}/forwards",
+            get(resources::forwards::get).put(resources::forwards::set),
+        )
+        .route(
+            "/api/v1/me/device-passwords",
+            get(resources::credentials::devices).post(resources::credentials::add_device),
+        )
+        .route(
+            "/api/v1/me/device-passwords/{name}",
+            axum::routing::delete(resources::credentials::revoke_device),
+        )
+        .route(
+            "/api/v1/me/api-keys",
+            get(resources::credentials::keys).post(resources::credentials::add_key),
+        )
+        .route(
+            "/api/v1/me/api-keys/{name}",
+            axum::routing::delete(resources::credentials::revoke_key),
+        )
+        .route("/api/v1/security/log", get(resources::security::log))
+        .route("/api/v1/security/bans", get(resources::security::bans))
+        .route(
+            "/api/v1/security/bans/{ip}",
+            axum::routing::delete(resources::security::unban),
+        )
+        .route(
             "/api/v1/aliases",
             get(resources::aliases::list).post(resources::aliases::create),
         )

@@ -42,6 +42,39 @@ impl Directory {
             .ok_or_else(|| CoreError::NotFound(format!("forwards of {}", account.email)))
     }
 
+    /// Replaces an account's forwards (an empty list removes them).
+    pub async fn set_forwards(
+        &self,
+        email: &str,
+        destinations: &[String],
+        keep_copy: bool,
+    ) -> Result<Option<Forwarding>> {
+        let account = self.account(email).await?;
+        let mut clean: Vec<String> = Vec::with_capacity(destinations.len());
+        for destination in destinations {
+            let destination = address::email(destination)?;
+            if destination == account.email {
+                return Err(CoreError::Conflict(format!(
+                    "forward loop: {destination} -> {destination}"
+                )));
+            }
+            self.check_destination_exists(&destination).await?;
+            if !clean.contains(&destination) {
+                clean.push(destination);
+            }
+        }
+        Ok(self
+            .store
+            .forward_set(&account.email, clean, keep_copy)
+            .await?)
+    }
+
+    /// An account's forwards, if any.
+    pub async fn forwards(&self, email: &str) -> Result<Option<Forwarding>> {
+        let account = self.account(email).await?;
+        Ok(self.store.forward_get(account.id).await?)
+    }
+
     /// Stops forwarding to `destinations`, or to everything when empty.
     pub async fn remove_forward(&self, email: &str, destinations: &[String]) -> Result<()> {
         let account = self.account(email).await?;

@@ -65,6 +65,14 @@ MATRIX = [
     ("POST", "/api/v1/aliases", {{"source": "al-{{role}}@example.test", "destinations": ["bob@example.test"]}}, [201, 201, 404, 403, 401]),
     ("DELETE", "/api/v1/aliases/nothing@example.test", None, [404, 404, 404, 404, 401]),
     ("DELETE", "/api/v1/domains/other.test", None, [409, 404, 403, 404, 401]),
+    ("GET", "/api/v1/accounts/bob@example.test/forwards", None, [200, 200, 404, 200, 401]),
+    ("PUT", "/api/v1/accounts/bob@example.test/forwards", {{"destinations": ["zed@other.test"]}}, [200, 200, 404, 200, 401]),
+    ("GET", "/api/v1/accounts/zed@other.test/forwards", None, [200, 404, 200, 404, 401]),
+    ("GET", "/api/v1/security/log", None, [200, 403, 403, 403, 401]),
+    ("GET", "/api/v1/security/bans", None, [200, 403, 403, 403, 401]),
+    ("GET", "/api/v1/me/device-passwords", None, [200, 200, 200, 200, 401]),
+    ("POST", "/api/v1/me/api-keys", {{"name": "k-{{role}}", "read_only": True}}, [201, 201, 201, 201, 401]),
+    ("GET", "/api/v1/me/api-keys", None, [200, 200, 200, 200, 401]),
 ]
 failures = []
 for method, path, body, expected in MATRIX:
@@ -85,6 +93,21 @@ check([d["name"] for d in domains["items"]] == ["other.test"], domains)
 # Pages.
 page = call("GET", "/api/v1/accounts?limit=2&offset=1", token=TOKENS["master"])[1]
 check(len(page["items"]) == 2 and page["total"] > 3 and page["offset"] == 1, page)
+# A device password made through the API works for IMAP.
+status, made, _ = call("POST", "/api/v1/me/device-passwords", {{"name": "laptop"}}, token=TOKENS["user"])
+check(status == 201 and len(made["password"]) >= 20, status, made)
+import imaplib, ssl
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MR_IMAPS_PORT"]), ssl_context=ctx)
+m.login("bob@example.test", made["password"])
+m.logout()
+devices = call("GET", "/api/v1/me/device-passwords", token=TOKENS["user"])[1]["items"]
+check(devices[0]["name"] == "laptop" and devices[0]["last_protocol"] == "imap" and "password" not in devices[0], devices)
+check(call("DELETE", "/api/v1/me/device-passwords/laptop", token=TOKENS["user"])[0] == 204)
+fwd = call("GET", "/api/v1/accounts/bob@example.test/forwards", token=TOKENS["user"])[1]
+check(fwd["destinations"] == ["zed@other.test"] and fwd["keep_copy"] is True, fwd)
 # The alias works for mail: it is in the directory the MX reads.
 check(any(a["source"] == "al-da@example.test" for a in call("GET", "/api/v1/aliases?domain=example.test", token=TOKENS["da"])[1]["items"]))
 "#

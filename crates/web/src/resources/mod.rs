@@ -3,7 +3,10 @@
 
 pub mod accounts;
 pub mod aliases;
+pub mod credentials;
 pub mod domains;
+pub mod forwards;
+pub mod security;
 
 use axum::http::StatusCode;
 

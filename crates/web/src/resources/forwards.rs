@@ -1,0 +1,77 @@
+//! `/api/v1/accounts/{email}/forwards`: a user's own, or those of the
+//! accounts an administrator manages.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use mailroom_core::address::domain_of;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{usable, writable};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::scope::{Scope, forbidden, not_found};
+
+#[derive(Deserialize)]
+pub struct Forwards {
+    destinations: Vec<String>,
+    #[serde(default = "yes")]
+    keep_copy: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn allowed(state: &AppState, caller: &Caller, email: &str) -> Result<String, ApiError> {
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let email = email.to_lowercase();
+    if !scope.sees_account(&email) {
+        return Err(not_found("account"));
+    }
+    state
+        .directory
+        .account(&email)
+        .await
+        .map_err(|_| not_found("account"))?;
+    if email != caller.0.account.email && !scope.admin_of(domain_of(&email)) {
+        return Err(forbidden(
+            "only the account or its administrators may do this",
+        ));
+    }
+    Ok(email)
+}
+
+fn shown(email: &str, forwarding: Option<mailroom_core::store::Forwarding>) -> Value {
+    match forwarding {
+        Some(f) => json!(f),
+        None => json!({ "account": email, "destinations": [], "keep_copy": true }),
+    }
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let email = allowed(&state, &caller, &email).await?;
+    let forwarding = state.directory.forwards(&email).await?;
+    Ok(Json(shown(&email, forwarding)))
+}
+
+pub async fn set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+    Json(body): Json<Forwards>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    let email = allowed(&state, &caller, &email).await?;
+    let forwarding = state
+        .directory
+        .set_forwards(&email, &body.destinations, body.keep_copy)
+        .await?;
+    Ok(Json(shown(&email, forwarding)))
+}

@@ -1,0 +1,63 @@
+//! `/api/v1/security`: the security log and banned addresses
+//! (MasterAdmins).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{usable, writable};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::scope::Scope;
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    account: Option<String>,
+    /// Seconds since the epoch.
+    since: Option<i64>,
+    limit: Option<usize>,
+}
+
+pub async fn log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    Scope::of(&state.directory, &caller.0.account)
+        .await?
+        .require_master()?;
+    let events = state
+        .directory
+        .security_log(
+            query.account.as_deref(),
+            query.since,
+            query.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
+    Ok(Json(json!({ "items": events })))
+}
+
+pub async fn bans(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    Scope::of(&state.directory, &caller.0.account)
+        .await?
+        .require_master()?;
+    Ok(Json(json!({ "items": state.directory.bans().await? })))
+}
+
+pub async fn unban(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ip): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    writable(&caller)?;
+    Scope::of(&state.directory, &caller.0.account)
+        .await?
+        .require_master()?;
+    state.directory.unban(&ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
