@@ -39,6 +39,8 @@ pub struct SecurityConfig {
     pub ban_secs: i64,
     /// Portal/API sessions end after this long without a request.
     pub session_idle_secs: i64,
+    /// API requests per second from one client address.
+    pub api_rate_per_ip: u32,
 }
 
 impl Default for SecurityConfig {
@@ -49,6 +51,7 @@ impl Default for SecurityConfig {
             failed_login_window_secs: 600,
             ban_secs: 900,
             session_idle_secs: 12 * 3600,
+            api_rate_per_ip: 20,
         }
     }
 }

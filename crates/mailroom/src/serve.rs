@@ -68,10 +68,11 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let bound = listeners.local_addrs();
     let shutdown = Shutdown::new();
     let http: Arc<dyn ConnectionHandler> =
-        Arc::new(HttpHandler::new(mailroom_web::router(AppState {
-            directory: directory.clone(),
-            hostname: config.hostname.clone(),
-        })));
+        Arc::new(HttpHandler::new(mailroom_web::router(AppState::new(
+            directory.clone(),
+            config.hostname.clone(),
+            config.security.api_rate_per_ip,
+        ))));
     let mail = Mail::new(
         Arc::new(store.clone()),
         Arc::new(SystemClock),

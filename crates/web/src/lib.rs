@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod me;
 mod page;
+mod rate;
 mod resources;
 mod scope;
 mod server;
@@ -24,11 +25,22 @@ pub struct AppState {
     pub directory: Directory,
     /// The server's name (the issuer shown in authenticator apps).
     pub hostname: String,
+    /// Requests per second per client address on `/api`.
+    pub rate: std::sync::Arc<rate::RateLimit>,
+}
+
+impl AppState {
+    pub fn new(directory: Directory, hostname: String, api_rate_per_ip: u32) -> Self {
+        Self {
+            directory,
+            hostname,
+            rate: std::sync::Arc::new(rate::RateLimit::new(api_rate_per_ip)),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", axum::routing::get(health::healthz))
+    let api = Router::new()
         .route("/api/v1/auth/login", axum::routing::post(auth::login))
         .route("/api/v1/auth/logout", axum::routing::post(auth::logout))
         .route("/api/v1/me", axum::routing::get(auth::me))
@@ -108,6 +120,13 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/me/2fa/disable",
             axum::routing::post(me::totp_disable),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate::limit,
+        ));
+    Router::new()
+        .route("/healthz", axum::routing::get(health::healthz))
+        .merge(api)
         .fallback(error::not_found)
         .with_state(state)
 }

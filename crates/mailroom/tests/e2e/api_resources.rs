@@ -18,7 +18,10 @@ fn add(server: &mailroom_testkit::Server, email: &str, role: &str) {
 
 #[test]
 fn every_endpoint_answers_each_role_as_its_scope_allows() {
-    let server = server();
+    // The matrix is a burst of requests from one address.
+    let server = crate::builder()
+        .config("[security]\napi_rate_per_ip = 100000\n")
+        .start();
     for domain in ["example.test", "other.test"] {
         server.cli(&["domain", "add", domain]).ok();
     }
@@ -183,5 +186,27 @@ check(status == 201 and body["name"] == "x.test", status, body)
 check(call("GET", "/api/v1/domains/x.test", cookie=cookie)[0] == 200, "reads need no header")
 "#
         ),
+    );
+}
+
+#[test]
+fn a_burst_of_requests_from_one_address_is_slowed_with_429() {
+    let server = crate::builder()
+        .config("[security]\napi_rate_per_ip = 3\n")
+        .start();
+    run_python(
+        &server,
+        PRELUDE,
+        r#"
+seen = [call("GET", "/api/v1/me") for _ in range(6)]
+statuses = [s for s, _, _ in seen]
+check(statuses[:3] == [401, 401, 401], "within the rate the request is answered", statuses)
+limited = [r for r in seen if r[0] == 429]
+check(limited, "past the rate: 429", statuses)
+status, body, headers = limited[0]
+check(body["error"]["code"] == "rate_limited" and int(headers["Retry-After"]) >= 1, body, dict(headers))
+# The health check is not limited.
+check(urllib.request.urlopen(BASE + "/healthz", timeout=10).status == 200)
+"#,
     );
 }
