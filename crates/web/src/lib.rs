@@ -96,6 +96,21 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/me/api-keys/{name}",
             axum::routing::delete(resources::credentials::revoke_key),
         )
+        .route("/api/v1/queue", get(resources::admin::queue))
+        .route(
+            "/api/v1/queue/{id}",
+            axum::routing::delete(resources::admin::remove),
+        )
+        .route("/api/v1/queue/{id}/retry", post(resources::admin::retry))
+        .route("/api/v1/domain-admins", post(resources::admin::grant))
+        .route(
+            "/api/v1/domain-admins/{email}",
+            get(resources::admin::domains_of),
+        )
+        .route(
+            "/api/v1/domain-admins/{email}/{domain}",
+            axum::routing::delete(resources::admin::revoke),
+        )
         .route("/api/v1/security/log", get(resources::security::log))
         .route("/api/v1/security/bans", get(resources::security::bans))
         .route(

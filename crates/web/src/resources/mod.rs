@@ -2,6 +2,7 @@
 //! forwards, each call authorised by role and domain (`crate::scope`).
 
 pub mod accounts;
+pub mod admin;
 pub mod aliases;
 pub mod credentials;
 pub mod domains;
