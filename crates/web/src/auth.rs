@@ -26,7 +26,7 @@ const CSRF_HEADER: &str = "x-mailroom-csrf";
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     username: String,
     password: String,
@@ -52,6 +52,14 @@ fn internal(error: mailroom_core::CoreError) -> ApiError {
 }
 
 /// `POST /api/v1/auth/login`
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    summary = "Log in: a session token (and cookie)",
+    request_body = LoginBody,
+    responses((status = 200, description = "logged in: token and account"), (status = 401, description = "authentication_error, totp_required or totp_invalid"), (status = 403, description = "api_access_disabled"), (status = 429, description = "too_many_failures"))
+)]
 pub async fn login(
     State(state): State<AppState>,
     axum::Extension(Peer(peer)): axum::Extension<Peer>,
@@ -129,6 +137,13 @@ fn refusal(denial: &Denial, now: i64) -> ApiError {
 }
 
 /// `POST /api/v1/auth/logout`
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    summary = "End the session",
+    responses((status = 204, description = "logged out"))
+)]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = token_from(&headers)
         && let Err(error) = state.directory.end_session(&token).await
@@ -209,6 +224,13 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// `GET /api/v1/me`
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "me",
+    summary = "The caller's account",
+    responses((status = 200, description = "the account"), (status = 401, description = "invalid_authorization"))
+)]
 pub async fn me(Caller(caller): Caller) -> Json<serde_json::Value> {
     let a = &caller.account;
     Json(json!({

@@ -60,3 +60,41 @@ impl From<mailroom_core::CoreError> for ApiError {
         }
     }
 }
+
+/// Gives every error the API's shape, also those axum itself answers
+/// (a body that is not the JSON expected, a bad path parameter, a method
+/// the route does not take): their text becomes the message.
+pub async fn uniform(response: axum::response::Response) -> axum::response::Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ if status.is_client_error() => "invalid_request",
+        _ => "internal",
+    };
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    ApiError {
+        status,
+        code,
+        message,
+        retry_after: None,
+    }
+    .into_response()
+}

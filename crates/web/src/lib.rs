@@ -13,8 +13,10 @@ mod scope;
 mod server;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use mailroom_core::Directory;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::Peer;
 pub use server::HttpHandler;
@@ -39,108 +41,71 @@ impl AppState {
     }
 }
 
+/// The API's description, completed by the routes registered below.
+#[derive(utoipa::OpenApi)]
+#[openapi(info(
+    title = "mailroom API",
+    description = "Everything an administrator or user can do. Errors are {\"error\": {\"code\", \"message\"}}. Authenticate with a session token or API key as a bearer token."
+))]
+struct ApiDoc;
+
+/// Every API route, each registered with its OpenAPI description, so the
+/// document cannot leave one out.
+fn api_routes() -> OpenApiRouter<AppState> {
+    use resources::{accounts, admin, aliases, credentials, domains, forwards, security};
+    OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(me::change_password))
+        .routes(routes!(me::totp_setup))
+        .routes(routes!(me::totp_qr_png))
+        .routes(routes!(me::totp_confirm))
+        .routes(routes!(me::totp_disable))
+        .routes(routes!(credentials::devices, credentials::add_device))
+        .routes(routes!(credentials::revoke_device))
+        .routes(routes!(credentials::keys, credentials::add_key))
+        .routes(routes!(credentials::revoke_key))
+        .routes(routes!(domains::list, domains::create))
+        .routes(routes!(domains::get, domains::remove))
+        .routes(routes!(domains::dns))
+        .routes(routes!(domains::suspend))
+        .routes(routes!(accounts::list, accounts::create))
+        .routes(routes!(accounts::get, accounts::update, accounts::remove))
+        .routes(routes!(accounts::reset_password))
+        .routes(routes!(accounts::reset_two_factor))
+        .routes(routes!(forwards::get, forwards::set))
+        .routes(routes!(aliases::list, aliases::create))
+        .routes(routes!(aliases::remove))
+        .routes(routes!(admin::queue))
+        .routes(routes!(admin::remove))
+        .routes(routes!(admin::retry))
+        .routes(routes!(admin::grant))
+        .routes(routes!(admin::domains_of))
+        .routes(routes!(admin::revoke))
+        .routes(routes!(security::log))
+        .routes(routes!(security::bans))
+        .routes(routes!(security::unban))
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/v1/auth/login", axum::routing::post(auth::login))
-        .route("/api/v1/auth/logout", axum::routing::post(auth::logout))
-        .route("/api/v1/me", axum::routing::get(auth::me))
-        .route("/api/v1/me/password", post(me::change_password))
+    let (api, doc) = api_routes().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    let api = api
         .route(
-            "/api/v1/domains",
-            get(resources::domains::list).post(resources::domains::create),
-        )
-        .route(
-            "/api/v1/domains/{name}",
-            get(resources::domains::get).delete(resources::domains::remove),
-        )
-        .route("/api/v1/domains/{name}/dns", get(resources::domains::dns))
-        .route(
-            "/api/v1/domains/{name}/{action}",
-            post(resources::domains::suspend),
-        )
-        .route(
-            "/api/v1/accounts",
-            get(resources::accounts::list).post(resources::accounts::create),
-        )
-        .route(
-            "/api/v1/accounts/{email}",
-            get(resources::accounts::get)
-                .patch(resources::accounts::update)
-                .delete(resources::accounts::remove),
-        )
-        .route(
-            "/api/v1/accounts/{email}/password",
-            post(resources::accounts::reset_password),
-        )
-        .route(
-            "/api/v1/accounts/{email}/reset-2fa",
-            post(resources::accounts::reset_two_factor),
-        )
-        .route(
-            "/api/v1/accounts/{email}/forwards",
-            get(resources::forwards::get).put(resources::forwards::set),
-        )
-        .route(
-            "/api/v1/me/device-passwords",
-            get(resources::credentials::devices).post(resources::credentials::add_device),
-        )
-        .route(
-            "/api/v1/me/device-passwords/{name}",
-            axum::routing::delete(resources::credentials::revoke_device),
-        )
-        .route(
-            "/api/v1/me/api-keys",
-            get(resources::credentials::keys).post(resources::credentials::add_key),
-        )
-        .route(
-            "/api/v1/me/api-keys/{name}",
-            axum::routing::delete(resources::credentials::revoke_key),
-        )
-        .route("/api/v1/queue", get(resources::admin::queue))
-        .route(
-            "/api/v1/queue/{id}",
-            axum::routing::delete(resources::admin::remove),
-        )
-        .route("/api/v1/queue/{id}/retry", post(resources::admin::retry))
-        .route("/api/v1/domain-admins", post(resources::admin::grant))
-        .route(
-            "/api/v1/domain-admins/{email}",
-            get(resources::admin::domains_of),
-        )
-        .route(
-            "/api/v1/domain-admins/{email}/{domain}",
-            axum::routing::delete(resources::admin::revoke),
-        )
-        .route("/api/v1/security/log", get(resources::security::log))
-        .route("/api/v1/security/bans", get(resources::security::bans))
-        .route(
-            "/api/v1/security/bans/{ip}",
-            axum::routing::delete(resources::security::unban),
-        )
-        .route(
-            "/api/v1/aliases",
-            get(resources::aliases::list).post(resources::aliases::create),
-        )
-        .route(
-            "/api/v1/aliases/{source}",
-            axum::routing::delete(resources::aliases::remove),
-        )
-        .route("/api/v1/me/2fa/setup", axum::routing::post(me::totp_setup))
-        .route("/api/v1/me/2fa/qr.png", axum::routing::get(me::totp_qr_png))
-        .route(
-            "/api/v1/me/2fa/confirm",
-            axum::routing::post(me::totp_confirm),
-        )
-        .route(
-            "/api/v1/me/2fa/disable",
-            axum::routing::post(me::totp_disable),
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate::limit,
-        ));
+        ))
+        .layer(axum::middleware::map_response(error::uniform));
     Router::new()
-        .route("/healthz", axum::routing::get(health::healthz))
+        .route("/healthz", get(health::healthz))
         .merge(api)
         .fallback(error::not_found)
         .with_state(state)

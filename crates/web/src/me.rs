@@ -16,12 +16,19 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::resources::key_may_write;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CodeBody {
     code: String,
 }
 
 /// `POST /api/v1/me/2fa/setup`
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/2fa/setup",
+    tag = "me",
+    summary = "Start 2FA enrolment: secret, URI, QR code (SVG)",
+    responses((status = 200, description = "enrolment"), (status = 409, description = "2FA already on"))
+)]
 pub async fn totp_setup(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,6 +46,13 @@ pub async fn totp_setup(
 }
 
 /// `GET /api/v1/me/2fa/qr.png`: the QR code of the enrolment under way.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/2fa/qr.png",
+    tag = "me",
+    summary = "The enrolment's QR code as PNG",
+    responses((status = 200, description = "image/png"), (status = 404, description = "no_enrolment"))
+)]
 pub async fn totp_qr_png(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,6 +74,14 @@ pub async fn totp_qr_png(
 }
 
 /// `POST /api/v1/me/2fa/confirm {code}`
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/2fa/confirm",
+    tag = "me",
+    summary = "Turn 2FA on with a code; recovery codes",
+    request_body = CodeBody,
+    responses((status = 200, description = "recovery codes"), (status = 400, description = "code does not match"))
+)]
 pub async fn totp_confirm(
     State(state): State<AppState>,
     caller: Caller,
@@ -74,6 +96,14 @@ pub async fn totp_confirm(
 }
 
 /// `POST /api/v1/me/2fa/disable {code}`
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/2fa/disable",
+    tag = "me",
+    summary = "Turn 2FA off with a code",
+    request_body = CodeBody,
+    responses((status = 204, description = "off"), (status = 400, description = "code does not match"))
+)]
 pub async fn totp_disable(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,13 +117,21 @@ pub async fn totp_disable(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordBody {
     current: String,
     new: String,
 }
 
 /// `POST /api/v1/me/password {current, new}`: other sessions end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "me",
+    summary = "Change the own password (other sessions end)",
+    request_body = PasswordBody,
+    responses((status = 204, description = "changed"), (status = 400, description = "wrong current password or policy"))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,

@@ -214,3 +214,43 @@ check(urllib.request.urlopen(BASE + "/healthz", timeout=10).status == 200)
 "#,
     );
 }
+
+#[test]
+fn the_openapi_document_lists_every_route_the_server_answers() {
+    let server = crate::builder()
+        .config("[security]\napi_rate_per_ip = 100000\n")
+        .start();
+    run_python(
+        &server,
+        PRELUDE,
+        r#"
+status, doc, _ = call("GET", "/api/v1/openapi.json")
+check(status == 200 and doc["openapi"].startswith("3."), status)
+paths = doc["paths"]
+for path, method in [("/api/v1/auth/login", "post"), ("/api/v1/accounts/{email}", "patch"),
+                     ("/api/v1/domains/{name}/dns", "get"), ("/api/v1/me/2fa/qr.png", "get"),
+                     ("/api/v1/security/bans/{ip}", "delete"), ("/api/v1/queue/{id}/retry", "post")]:
+    check(method in paths.get(path, {}), path, method, sorted(paths))
+# Every documented operation exists: without credentials it is refused
+# (401, or 400/422 for a malformed body), never "no such endpoint".
+fill = {"{name}": "example.test", "{email}": "x@example.test", "{source}": "x@example.test",
+        "{ip}": "192.0.2.1", "{id}": "1", "{domain}": "example.test", "{action}": "resume"}
+count = 0
+for path, ops in paths.items():
+    concrete = path
+    for k, v in fill.items():
+        concrete = concrete.replace(k, v)
+    for method in ops:
+        count += 1
+        body = {} if method in ("post", "put", "patch") else None
+        status, reply, _ = call(method.upper(), concrete, body)
+        code = (reply or {}).get("error", {}).get("code") if isinstance(reply, dict) else None
+        check(not (status == 404 and code == "not_found" and reply["error"]["message"] == "no such endpoint"),
+              method, path, status, reply)
+check(count >= 35, "operations documented", count)
+# A malformed body gets the error shape, naming the field.
+status, reply, _ = call("POST", "/api/v1/auth/login", {"password": "x"})
+check(status in (400, 422) and reply["error"]["code"] == "invalid_request" and "username" in reply["error"]["message"], status, reply)
+"#,
+    );
+}

@@ -16,21 +16,25 @@ use crate::error::ApiError;
 use crate::page::{ListQuery, page};
 use crate::scope::{Scope, forbidden, not_found};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewAccount {
     email: String,
     password: String,
+    /// `master-admin`, `domain-admin` or `mail-user` (the default).
+    #[schema(value_type = Option<String>)]
     role: Option<Role>,
     quota_bytes: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Change {
     enabled: Option<bool>,
     api_access: Option<bool>,
     /// `null` removes the quota; absent leaves it.
     #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<u64>)]
     quota_bytes: Option<Option<u64>>,
+    #[schema(value_type = Option<String>)]
     role: Option<Role>,
 }
 
@@ -38,12 +42,12 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D
     Ok(Some(Option::deserialize(d)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewPassword {
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Force {
     #[serde(default)]
     force: bool,
@@ -78,6 +82,13 @@ fn shown(account: &Account) -> Value {
     json!(account)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "Accounts in scope (paginated, ?domain=)",
+    responses((status = 200, description = "a page of accounts"))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,6 +113,14 @@ pub async fn list(
     Ok(Json(page(accounts, &query)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "Add an account",
+    request_body = NewAccount,
+    responses((status = 201, description = "created"))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -130,6 +149,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(shown(&account))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{email}",
+    tag = "accounts",
+    summary = "One account",
+    params(("email" = String, Path)),
+    responses((status = 200, description = "the account"), (status = 404, description = "not in scope"))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -140,6 +167,15 @@ pub async fn get(
     Ok(Json(shown(&visible(&state, &scope, &email).await?)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/accounts/{email}",
+    tag = "accounts",
+    summary = "Change flags, role or quota",
+    request_body = Change,
+    params(("email" = String, Path)),
+    responses((status = 200, description = "the account"))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,6 +205,14 @@ pub async fn update(
     Ok(Json(shown(&updated)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/accounts/{email}",
+    tag = "accounts",
+    summary = "Delete an account",
+    params(("email" = String, Path)),
+    responses((status = 204, description = "deleted"))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -187,6 +231,15 @@ pub async fn remove(
 }
 
 /// An administrator sets a new password (the user forgot theirs).
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{email}/password",
+    tag = "accounts",
+    summary = "Set a new password (administrators)",
+    request_body = NewPassword,
+    params(("email" = String, Path)),
+    responses((status = 204, description = "set"))
+)]
 pub async fn reset_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -205,6 +258,14 @@ pub async fn reset_password(
 }
 
 /// An administrator turns 2FA off for a user who lost the device.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{email}/reset-2fa",
+    tag = "accounts",
+    summary = "Turn 2FA off (administrators)",
+    params(("email" = String, Path)),
+    responses((status = 204, description = "reset"))
+)]
 pub async fn reset_two_factor(
     State(state): State<AppState>,
     caller: Caller,

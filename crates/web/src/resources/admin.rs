@@ -24,6 +24,13 @@ fn store_error(error: mailroom_core::store::StoreError) -> ApiError {
 }
 
 /// `GET /api/v1/queue`
+#[utoipa::path(
+    get,
+    path = "/api/v1/queue",
+    tag = "queue",
+    summary = "The outbound queue (MasterAdmin)",
+    responses((status = 200, description = "queued messages"))
+)]
 pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     usable(&caller)?;
     master(&state, &caller).await?;
@@ -38,6 +45,14 @@ pub async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json
 
 /// `POST /api/v1/queue/{id}/retry`: try the message's pending
 /// recipients now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/queue/{id}/retry",
+    tag = "queue",
+    summary = "Retry a queued message now",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "due now"))
+)]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,6 +69,14 @@ pub async fn retry(
 }
 
 /// `DELETE /api/v1/queue/{id}`: give the message up (no bounce).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/queue/{id}",
+    tag = "queue",
+    summary = "Give a queued message up",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "removed"))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -69,13 +92,21 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Assignment {
     email: String,
     domain: String,
 }
 
 /// `POST /api/v1/domain-admins {email, domain}`
+#[utoipa::path(
+    post,
+    path = "/api/v1/domain-admins",
+    tag = "domain-admins",
+    summary = "Make a DomainAdmin administer a domain",
+    request_body = Assignment,
+    responses((status = 204, description = "granted"))
+)]
 pub async fn grant(
     State(state): State<AppState>,
     caller: Caller,
@@ -91,6 +122,14 @@ pub async fn grant(
 }
 
 /// `DELETE /api/v1/domain-admins/{email}/{domain}`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domain-admins/{email}/{domain}",
+    tag = "domain-admins",
+    summary = "Take a domain from a DomainAdmin",
+    params(("email" = String, Path), ("domain" = String, Path)),
+    responses((status = 204, description = "revoked"))
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -103,6 +142,14 @@ pub async fn revoke(
 }
 
 /// `GET /api/v1/domain-admins/{email}`: the domains it administers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/domain-admins/{email}",
+    tag = "domain-admins",
+    summary = "The domains a DomainAdmin administers",
+    params(("email" = String, Path)),
+    responses((status = 200, description = "domains"))
+)]
 pub async fn domains_of(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,12 +14,19 @@ use crate::error::ApiError;
 use crate::page::{ListQuery, page};
 use crate::scope::{Scope, not_found};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewAlias {
     source: String,
     destinations: Vec<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/aliases",
+    tag = "aliases",
+    summary = "Aliases in scope (paginated, ?domain=)",
+    responses((status = 200, description = "a page of aliases"))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -43,6 +50,14 @@ pub async fn list(
     Ok(Json(page(aliases, &query)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/aliases",
+    tag = "aliases",
+    summary = "Add an alias (or destinations to one)",
+    request_body = NewAlias,
+    responses((status = 201, description = "the alias"))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -61,6 +76,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(alias))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/aliases/{source}",
+    tag = "aliases",
+    summary = "Delete an alias",
+    params(("source" = String, Path)),
+    responses((status = 204, description = "deleted"))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,

@@ -13,12 +13,12 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Named {
     name: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewKey {
     name: String,
     #[serde(default)]
@@ -26,6 +26,13 @@ pub struct NewKey {
     expires_in_secs: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/device-passwords",
+    tag = "me",
+    summary = "Own device passwords",
+    responses((status = 200, description = "list"))
+)]
 pub async fn devices(
     State(state): State<AppState>,
     caller: Caller,
@@ -38,6 +45,14 @@ pub async fn devices(
     Ok(Json(json!({ "items": list })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/device-passwords",
+    tag = "me",
+    summary = "Create a device password (shown once)",
+    request_body = Named,
+    responses((status = 201, description = "name and password"))
+)]
 pub async fn add_device(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,6 +66,14 @@ pub async fn add_device(
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/device-passwords/{name}",
+    tag = "me",
+    summary = "Revoke a device password",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "revoked"))
+)]
 pub async fn revoke_device(
     State(state): State<AppState>,
     caller: Caller,
@@ -64,12 +87,27 @@ pub async fn revoke_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/api-keys",
+    tag = "me",
+    summary = "Own API keys",
+    responses((status = 200, description = "list"))
+)]
 pub async fn keys(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     usable(&caller)?;
     let list = state.directory.api_keys(&caller.0.account.email).await?;
     Ok(Json(json!({ "items": list })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/api-keys",
+    tag = "me",
+    summary = "Create an API key (shown once)",
+    request_body = NewKey,
+    responses((status = 201, description = "name and key"))
+)]
 pub async fn add_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,6 +131,14 @@ pub async fn add_key(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/me/api-keys/{name}",
+    tag = "me",
+    summary = "Revoke an API key",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "revoked"))
+)]
 pub async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,

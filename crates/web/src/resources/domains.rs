@@ -13,12 +13,12 @@ use crate::error::ApiError;
 use crate::page::{ListQuery, page};
 use crate::scope::{Scope, not_found};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewDomain {
     name: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Force {
     #[serde(default)]
     force: bool,
@@ -38,6 +38,13 @@ async fn visible(state: &AppState, scope: &Scope, name: &str) -> Result<String, 
     Ok(name)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains",
+    tag = "domains",
+    summary = "Domains in the caller's scope (paginated)",
+    responses((status = 200, description = "a page of domains"))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,6 +63,14 @@ pub async fn list(
     Ok(Json(page(domains, &query)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains",
+    tag = "domains",
+    summary = "Add a domain (MasterAdmin)",
+    request_body = NewDomain,
+    responses((status = 201, description = "created"), (status = 403, description = "forbidden"))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -69,6 +84,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(domain))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{name}",
+    tag = "domains",
+    summary = "One domain",
+    params(("name" = String, Path)),
+    responses((status = 200, description = "the domain"), (status = 404, description = "not in scope"))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,6 +103,14 @@ pub async fn get(
     Ok(Json(json!(state.directory.domain(&name).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domains/{name}",
+    tag = "domains",
+    summary = "Delete a domain (MasterAdmin; force to delete its contents)",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "deleted"), (status = 409, description = "still has accounts"))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +125,14 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{name}/{action}",
+    tag = "domains",
+    summary = "Suspend or resume a domain (action: suspend|resume)",
+    params(("name" = String, Path), ("action" = String, Path)),
+    responses((status = 200, description = "the domain"))
+)]
 pub async fn suspend(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,6 +155,14 @@ pub async fn suspend(
 }
 
 /// The records the domain's owner publishes (MX, SPF, DKIM, DMARC, SRV).
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{name}/dns",
+    tag = "domains",
+    summary = "The DNS records to publish",
+    params(("name" = String, Path)),
+    responses((status = 200, description = "records"))
+)]
 pub async fn dns(
     State(state): State<AppState>,
     caller: Caller,

@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scope::{Scope, forbidden, not_found};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Forwards {
     destinations: Vec<String>,
     #[serde(default = "yes")]
@@ -50,6 +50,14 @@ fn shown(email: &str, forwarding: Option<mailroom_core::store::Forwarding>) -> V
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{email}/forwards",
+    tag = "forwards",
+    summary = "An account's forwards",
+    params(("email" = String, Path)),
+    responses((status = 200, description = "forwards"))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -61,6 +69,15 @@ pub async fn get(
     Ok(Json(shown(&email, forwarding)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/accounts/{email}/forwards",
+    tag = "forwards",
+    summary = "Replace an account's forwards",
+    request_body = Forwards,
+    params(("email" = String, Path)),
+    responses((status = 200, description = "forwards"))
+)]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller,

@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::scope::Scope;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LogQuery {
     account: Option<String>,
     /// Seconds since the epoch.
@@ -21,6 +21,13 @@ pub struct LogQuery {
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/security/log",
+    tag = "security",
+    summary = "The security log (MasterAdmin)",
+    responses((status = 200, description = "events, newest first"))
+)]
 pub async fn log(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,6 +48,13 @@ pub async fn log(
     Ok(Json(json!({ "items": events })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/security/bans",
+    tag = "security",
+    summary = "Banned addresses (MasterAdmin)",
+    responses((status = 200, description = "bans"))
+)]
 pub async fn bans(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     usable(&caller)?;
     Scope::of(&state.directory, &caller.0.account)
@@ -49,6 +63,14 @@ pub async fn bans(State(state): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(json!({ "items": state.directory.bans().await? })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/security/bans/{ip}",
+    tag = "security",
+    summary = "Lift a ban (MasterAdmin)",
+    params(("ip" = String, Path)),
+    responses((status = 204, description = "lifted"))
+)]
 pub async fn unban(
     State(state): State<AppState>,
     caller: Caller,
