@@ -209,6 +209,25 @@ pub struct ApiKey {
     pub last_used_at: Option<i64>,
 }
 
+/// Spam score thresholds (999 turns a step off).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpamThresholds {
+    pub greylist: f64,
+    pub junk: f64,
+    pub reject: f64,
+}
+
+/// One allow- or block-list entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpamListEntry {
+    /// `allow` or `block`.
+    pub list: String,
+    /// `domain`, `email` or `ip` (an address or CIDR).
+    pub kind: String,
+    pub value: String,
+    pub created_at: i64,
+}
+
 /// One entry of the security log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecurityEvent {

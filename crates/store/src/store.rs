@@ -8,7 +8,7 @@ use crate::{
     Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BlobId, Copied, Delivered, Delivery,
     DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags, Forwarding, Mailbox,
     MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit,
-    SpecialUse, TotpState, WebSession,
+    SpamListEntry, SpamThresholds, SpecialUse, TotpState, WebSession,
 };
 
 /// Everything the application services need from persistent storage.
@@ -215,6 +215,21 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key_list(&self, account_id: i64) -> Result<Vec<ApiKey>>;
     async fn api_key_remove(&self, account_id: i64, name: &str) -> Result<bool>;
     async fn api_key_used(&self, id: i64) -> Result<()>;
+    /// Thresholds of a domain (`None`: the global ones), if set.
+    async fn spam_thresholds(&self, domain: Option<&str>) -> Result<Option<SpamThresholds>>;
+    async fn spam_thresholds_set(
+        &self,
+        domain: Option<&str>,
+        thresholds: Option<SpamThresholds>,
+    ) -> Result<()>;
+    async fn spam_list(&self, domain: Option<&str>, list: &str) -> Result<Vec<SpamListEntry>>;
+    /// Adds (`true`) or removes an entry; says whether anything changed.
+    async fn spam_list_set(
+        &self,
+        domain: Option<&str>,
+        entry: SpamListEntry,
+        present: bool,
+    ) -> Result<bool>;
     async fn ban_get(&self, ip: &str) -> Result<Option<Ban>>;
     async fn ban_set(&self, ban: Ban) -> Result<()>;
     async fn ban_remove(&self, ip: &str) -> Result<bool>;

@@ -52,7 +52,7 @@ struct ApiDoc;
 /// Every API route, each registered with its OpenAPI description, so the
 /// document cannot leave one out.
 fn api_routes() -> OpenApiRouter<AppState> {
-    use resources::{accounts, admin, aliases, credentials, domains, forwards, security};
+    use resources::{accounts, admin, aliases, antispam, credentials, domains, forwards, security};
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
@@ -86,6 +86,18 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(security::log))
         .routes(routes!(security::bans))
         .routes(routes!(security::unban))
+        .routes(routes!(
+            antispam::global_thresholds,
+            antispam::set_global_thresholds
+        ))
+        .routes(routes!(
+            antispam::domain_thresholds,
+            antispam::set_domain_thresholds
+        ))
+        .routes(routes!(antispam::global_list, antispam::add_global))
+        .routes(routes!(antispam::remove_global))
+        .routes(routes!(antispam::domain_list, antispam::add_domain_entry))
+        .routes(routes!(antispam::remove_domain_entry))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod aliases;
+pub mod antispam;
 mod auth;
 mod domains;
 mod forwards;

@@ -73,6 +73,12 @@ MATRIX = [
     ("GET", "/api/v1/accounts/zed@other.test/forwards", None, [200, 404, 200, 404, 401]),
     ("GET", "/api/v1/security/log", None, [200, 403, 403, 403, 401]),
     ("GET", "/api/v1/queue", None, [200, 403, 403, 403, 401]),
+    ("GET", "/api/v1/antispam/thresholds", None, [200, 200, 200, 403, 401]),
+    ("PUT", "/api/v1/antispam/thresholds", {{"greylist": 4, "junk": 6, "reject": 15}}, [200, 403, 403, 403, 401]),
+    ("GET", "/api/v1/domains/example.test/antispam/thresholds", None, [200, 200, 404, 404, 401]),
+    ("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 3, "junk": 5, "reject": 12}}, [200, 200, 404, 404, 401]),
+    ("POST", "/api/v1/domains/example.test/antispam/lists/block", {{"kind": "ip", "value": "192.0.2.0/24"}}, [201, 201, 404, 404, 401]),
+    ("GET", "/api/v1/antispam/lists/allow", None, [200, 200, 200, 403, 401]),
     ("POST", "/api/v1/queue/999/retry", {{}}, [404, 403, 403, 403, 401]),
     ("GET", "/api/v1/domain-admins/da@example.test", None, [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/domain-admins", {{"email": "a-master@example.test", "domain": "example.test"}}, [204, 403, 403, 403, 401]),
@@ -100,6 +106,20 @@ check([d["name"] for d in domains["items"]] == ["other.test"], domains)
 # Pages.
 page = call("GET", "/api/v1/accounts?limit=2&offset=1", token=TOKENS["master"])[1]
 check(len(page["items"]) == 2 and page["total"] > 3 and page["offset"] == 1, page)
+# Antispam settings: order enforced, 999 turns a step off, risky entries warned about.
+da = TOKENS["da"]
+status, code, message = error_of(call("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 7, "junk": 6, "reject": 15}}, token=da))
+check(status == 400 and "greylist (7) must not be above junk (6)" in message, message)
+status, body, _ = call("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 999, "junk": 6, "reject": 15}}, token=da)
+check(status == 200 and body["greylist"] == 999 and body["source"] == "domain", body)
+check(call("GET", "/api/v1/domains/other.test/antispam/thresholds", token=TOKENS["oa"])[1]["source"] == "global")
+status, body, _ = call("POST", "/api/v1/domains/example.test/antispam/lists/allow", {{"kind": "domain", "value": "Partner.Example"}}, token=da)
+check(status == 201 and body["entry"]["value"] == "partner.example" and "risky" in body["warning"], body)
+check(error_of(call("POST", "/api/v1/domains/example.test/antispam/lists/block", {{"kind": "ip", "value": "192.0.2.0/40"}}, token=da))[0] == 400)
+blocked = call("GET", "/api/v1/domains/example.test/antispam/lists/block", token=da)[1]["items"]
+check([(e["kind"], e["value"]) for e in blocked] == [("ip", "192.0.2.0/24")], blocked)
+check(call("DELETE", "/api/v1/domains/example.test/antispam/lists/block/ip/192.0.2.0%2F24", token=da)[0] == 204)
+check(call("GET", "/api/v1/domains/example.test/antispam/lists/block", token=da)[1]["items"] == [])
 # A device password made through the API works for IMAP.
 status, made, _ = call("POST", "/api/v1/me/device-passwords", {{"name": "laptop"}}, token=TOKENS["user"])
 check(status == 201 and len(made["password"]) >= 20, status, made)
@@ -234,7 +254,8 @@ for path, method in [("/api/v1/auth/login", "post"), ("/api/v1/accounts/{email}"
 # Every documented operation exists: without credentials it is refused
 # (401, or 400/422 for a malformed body), never "no such endpoint".
 fill = {"{name}": "example.test", "{email}": "x@example.test", "{source}": "x@example.test",
-        "{ip}": "192.0.2.1", "{id}": "1", "{domain}": "example.test", "{action}": "resume"}
+        "{ip}": "192.0.2.1", "{id}": "1", "{domain}": "example.test", "{action}": "resume",
+        "{list}": "block", "{kind}": "ip", "{value}": "192.0.2.1"}
 count = 0
 for path, ops in paths.items():
     concrete = path

@@ -10,6 +10,7 @@ mod readers;
 mod schema;
 mod security;
 mod sending;
+mod spam;
 mod web_sessions;
 mod writer;
 
@@ -24,7 +25,8 @@ use crate::{
     Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BlobId, BlobStore, Clock, Copied,
     Delivered, Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags,
     Forwarding, Mailbox, MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent,
-    SendClass, SendLimit, SpecialUse, Store, StoreError, TotpState, WebSession,
+    SendClass, SendLimit, SpamListEntry, SpamThresholds, SpecialUse, Store, StoreError, TotpState,
+    WebSession,
 };
 use readers::Readers;
 use writer::Writer;
@@ -669,6 +671,39 @@ impl Store for SqliteStore {
     async fn api_key_used(&self, id: i64) -> Result<()> {
         let now = self.now();
         self.write(move |c| web_sessions::key_used(c, id, now))
+            .await
+    }
+
+    async fn spam_thresholds(&self, domain: Option<&str>) -> Result<Option<SpamThresholds>> {
+        let domain = domain.map(str::to_string);
+        self.read(move |c| spam::thresholds(c, domain.as_deref()))
+            .await
+    }
+
+    async fn spam_thresholds_set(
+        &self,
+        domain: Option<&str>,
+        thresholds: Option<SpamThresholds>,
+    ) -> Result<()> {
+        let domain = domain.map(str::to_string);
+        self.write(move |c| spam::thresholds_set(c, domain.as_deref(), thresholds))
+            .await
+    }
+
+    async fn spam_list(&self, domain: Option<&str>, list: &str) -> Result<Vec<SpamListEntry>> {
+        let (domain, list) = (domain.map(str::to_string), list.to_string());
+        self.read(move |c| spam::list(c, domain.as_deref(), &list))
+            .await
+    }
+
+    async fn spam_list_set(
+        &self,
+        domain: Option<&str>,
+        entry: SpamListEntry,
+        present: bool,
+    ) -> Result<bool> {
+        let domain = domain.map(str::to_string);
+        self.write(move |c| spam::list_set(c, domain.as_deref(), &entry, present))
             .await
     }
 

@@ -271,6 +271,27 @@ const MIGRATIONS: &[&str] = &[
         last_used_at INTEGER,
         UNIQUE (account_id, name)
     );
+    -- Antispam settings as data (the filter enforces them): thresholds
+    -- and allow/block lists per domain, domain_id 0 holding the global
+    -- ones.
+    CREATE TABLE spam_thresholds (
+        domain_id INTEGER PRIMARY KEY,
+        greylist REAL NOT NULL,
+        junk REAL NOT NULL,
+        reject REAL NOT NULL
+    );
+    CREATE TABLE spam_lists (
+        domain_id INTEGER NOT NULL,
+        list TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (domain_id, list, kind, value)
+    );
+    CREATE TRIGGER domains_spam_settings AFTER DELETE ON domains BEGIN
+        DELETE FROM spam_thresholds WHERE domain_id = OLD.id;
+        DELETE FROM spam_lists WHERE domain_id = OLD.id;
+    END;
     CREATE TABLE ip_bans (
         ip TEXT PRIMARY KEY,
         until INTEGER NOT NULL,

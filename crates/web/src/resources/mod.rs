@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod aliases;
+pub mod antispam;
 pub mod credentials;
 pub mod domains;
 pub mod forwards;
