@@ -44,7 +44,7 @@ fn check_order(t: &SpamThresholds) -> Result<()> {
         ("reject", t.reject),
     ];
     for (name, value) in steps {
-        if !value.is_finite() || value < 0.0 || value > OFF {
+        if !value.is_finite() || !(0.0..=OFF).contains(&value) {
             return Err(CoreError::Invalid(format!(
                 "{name}: a score from 0 to 999 (999 turns it off)"
             )));
