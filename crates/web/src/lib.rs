@@ -52,7 +52,9 @@ struct ApiDoc;
 /// Every API route, each registered with its OpenAPI description, so the
 /// document cannot leave one out.
 fn api_routes() -> OpenApiRouter<AppState> {
-    use resources::{accounts, admin, aliases, antispam, credentials, domains, forwards, security};
+    use resources::{
+        accounts, admin, aliases, antispam, credentials, domains, forwards, security, sending,
+    };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
@@ -86,6 +88,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(security::log))
         .routes(routes!(security::bans))
         .routes(routes!(security::unban))
+        .routes(routes!(sending::global, sending::set_global))
+        .routes(routes!(sending::account, sending::set_account))
         .routes(routes!(
             antispam::global_thresholds,
             antispam::set_global_thresholds

@@ -79,6 +79,10 @@ MATRIX = [
     ("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 3, "junk": 5, "reject": 12}}, [200, 200, 404, 404, 401]),
     ("POST", "/api/v1/domains/example.test/antispam/lists/block", {{"kind": "ip", "value": "192.0.2.0/24"}}, [201, 201, 404, 404, 401]),
     ("GET", "/api/v1/antispam/lists/allow", None, [200, 200, 200, 403, 401]),
+    ("GET", "/api/v1/sending-limits", None, [200, 200, 200, 403, 401]),
+    ("PUT", "/api/v1/sending-limits", {{"external": "60/3m"}}, [200, 403, 403, 403, 401]),
+    ("GET", "/api/v1/accounts/bob@example.test/sending", None, [200, 200, 404, 200, 401]),
+    ("PUT", "/api/v1/accounts/bob@example.test/sending", {{"local": "300/60s"}}, [200, 200, 404, 403, 401]),
     ("POST", "/api/v1/queue/999/retry", {{}}, [404, 403, 403, 403, 401]),
     ("GET", "/api/v1/domain-admins/da@example.test", None, [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/domain-admins", {{"email": "a-master@example.test", "domain": "example.test"}}, [204, 403, 403, 403, 401]),
@@ -120,6 +124,11 @@ blocked = call("GET", "/api/v1/domains/example.test/antispam/lists/block", token
 check([(e["kind"], e["value"]) for e in blocked] == [("ip", "192.0.2.0/24")], blocked)
 check(call("DELETE", "/api/v1/domains/example.test/antispam/lists/block/ip/192.0.2.0%2F24", token=da)[0] == 204)
 check(call("GET", "/api/v1/domains/example.test/antispam/lists/block", token=da)[1]["items"] == [])
+# Sending limits: the account's own, over the global ones, with use.
+limits = {{l["class"]: l for l in call("GET", "/api/v1/accounts/bob@example.test/sending", token=TOKENS["user"])[1]["items"]}}
+check(limits["local"]["limit"] == "300/60s" and limits["local"]["source"] == "account", limits)
+check(limits["external"]["limit"] == "60/180s" and limits["external"]["source"] == "global", limits)
+check(error_of(call("PUT", "/api/v1/accounts/bob@example.test/sending", {{"local": "lots"}}, token=da))[0] == 400)
 # A device password made through the API works for IMAP.
 status, made, _ = call("POST", "/api/v1/me/device-passwords", {{"name": "laptop"}}, token=TOKENS["user"])
 check(status == 201 and len(made["password"]) >= 20, status, made)

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod domains;
 pub mod forwards;
 pub mod security;
+pub mod sending;
 
 use axum::http::StatusCode;
 
