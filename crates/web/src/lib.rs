@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod me;
 mod page;
+mod portal;
 mod rate;
 mod resources;
 mod scope;
@@ -122,6 +123,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(error::uniform));
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/", get(portal::index))
+        .route("/portal/app.js", get(portal::app))
+        .route("/portal/style.css", get(portal::style))
         .merge(api)
         .fallback(error::not_found)
         .with_state(state)

@@ -11,6 +11,7 @@ mod imap_ext;
 mod imap_search;
 mod mbsync;
 mod pop3;
+mod portal;
 mod security;
 mod serve;
 mod smtp;
