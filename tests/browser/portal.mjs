@@ -84,6 +84,36 @@ try {
   await page.getByRole("button", { name: "Create" }).click();
   await page.getByRole("cell", { name: "team@portal.test" }).waitFor();
 
+  await page.getByRole("link", { name: "Forwards" }).click();
+  await page.getByLabel("Account").fill("ann@portal.test");
+  await page.getByLabel("Forward to (addresses separated by commas)").fill("ann@elsewhere.example");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("cell", { name: "ann@elsewhere.example" }).waitFor();
+
+  await page.getByRole("link", { name: "Antispam" }).click();
+  const entry = page.getByRole("form", { name: "List entry for portal.test" });
+  await entry.getByLabel("List").selectOption("allow");
+  await entry.getByLabel("Kind").selectOption("domain");
+  await entry.getByLabel("Value").fill("partner.example");
+  await entry.getByRole("button", { name: "Add entry" }).click();
+  await page.getByRole("alert").getByText("risky").waitFor();
+  const limits = page.getByRole("form", { name: "Thresholds for portal.test" });
+  await limits.getByLabel("Greylist at").fill("9");
+  await limits.getByRole("button", { name: "Save thresholds" }).click();
+  await page.getByRole("alert").getByText("must not be above junk").waitFor();
+  await page.screenshot({ path: `${shots}/antispam.png`, fullPage: true });
+
+  await page.getByRole("link", { name: "Domains" }).click();
+  await page.getByRole("row", { name: /portal\.test/ }).getByRole("button", { name: "DNS records" }).click();
+  await page.getByRole("heading", { name: "DNS records for portal.test" }).waitFor();
+  await page.getByRole("cell", { name: "incoming mail goes to this server" }).waitFor();
+  await page.getByRole("cell", { name: "DKIM: the key outgoing mail is signed with" }).first().waitFor();
+  await page.screenshot({ path: `${shots}/dns.png`, fullPage: true });
+
+  await page.getByRole("link", { name: "Server" }).click();
+  await page.getByRole("heading", { name: "Security log" }).waitFor();
+  await page.getByRole("cell", { name: "login-ok" }).first().waitFor();
+
   await page.getByRole("link", { name: "My account" }).click();
   await page.getByRole("button", { name: "Set up 2FA" }).click();
   await page.getByRole("img", { name: "QR code for your authenticator app" }).waitFor();

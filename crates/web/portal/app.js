@@ -114,10 +114,21 @@ async function accountsPage() {
     }));
 }
 
+function dnsButton(name) {
+  return el("button", { type: "button", onclick: () => dnsPage(name) }, "DNS records");
+}
+
+async function dnsPage(name) {
+  const dns = await api("GET", `/domains/${encodeURIComponent(name)}/dns`);
+  main.replaceChildren(el("h1", {}, `DNS records for ${name}`),
+    el("p", {}, "Publish these at the domain's DNS provider."),
+    table(["Name", "Type", "Value", "Purpose"], dns.records.map((r) => [r.name, r.type, r.value, r.purpose])));
+}
+
 async function domainsPage() {
   const list = await api("GET", "/domains");
   const children = [el("h1", {}, "Domains"),
-    table(["Name", "Suspended"], list.items.map((d) => [d.name, d.suspended ? "yes" : "no"]))];
+    table(["Name", "Suspended", ""], list.items.map((d) => [d.name, d.suspended ? "yes" : "no", dnsButton(d.name)]))];
   if (me.role === "master-admin") {
     children.push(el("h2", {}, "New domain"), form("New domain", [field("Domain name", "name")], "Add", async (v) => {
       await api("POST", "/domains", v);
@@ -138,6 +149,79 @@ async function aliasesPage() {
       show(`Alias ${v.source} created`, true);
       await aliasesPage();
     }));
+}
+
+async function forwardsPage() {
+  const own = me.role === "mail-user";
+  const accounts = own ? [{ email: me.email }] : (await api("GET", "/accounts")).items;
+  const rows = [];
+  for (const a of accounts) {
+    const f = await api("GET", `/accounts/${encodeURIComponent(a.email)}/forwards`);
+    if (f.destinations.length) rows.push([a.email, f.destinations.join(", "), f.keep_copy ? "yes" : "no"]);
+  }
+  const fields = [field("Forward to (addresses separated by commas)", "destinations")];
+  if (!own) fields.unshift(field("Account", "account", "email"));
+  fields.push(el("label", {}, el("input", { type: "checkbox", name: "keep_copy", checked: "" }), " Keep a copy in the Inbox"));
+  main.replaceChildren(el("h1", {}, "Forwards"),
+    table(["Account", "Forwards to", "Keeps a copy"], rows),
+    el("h2", {}, "Set forwards"),
+    form("Set forwards", fields, "Save", async (v) => {
+      const account = own ? me.email : v.account;
+      const destinations = v.destinations.split(",").map((d) => d.trim()).filter(Boolean);
+      await api("PUT", `/accounts/${encodeURIComponent(account)}/forwards`, { destinations, keep_copy: v.keep_copy === "on" });
+      show(`Forwards of ${account} saved`, true);
+      await forwardsPage();
+    }));
+}
+
+async function antispamPage() {
+  if (me.role === "mail-user") {
+    main.replaceChildren(el("h1", {}, "Antispam"), el("p", {}, "Antispam settings are kept by your administrators."));
+    return;
+  }
+  const domains = (await api("GET", "/domains")).items;
+  const parts = [el("h1", {}, "Antispam")];
+  for (const d of domains) {
+    const base = `/domains/${encodeURIComponent(d.name)}/antispam`;
+    const t = await api("GET", `${base}/thresholds`);
+    const allow = (await api("GET", `${base}/lists/allow`)).items;
+    const block = (await api("GET", `${base}/lists/block`)).items;
+    parts.push(el("h2", {}, d.name),
+      el("p", {}, `Thresholds (${t.source}): greylist ${t.greylist}, junk ${t.junk}, reject ${t.reject}. 999 turns a step off.`),
+      form(`Thresholds for ${d.name}`, [
+        field("Greylist at", "greylist", "number", { step: "0.1", value: String(t.greylist) }),
+        field("Junk at", "junk", "number", { step: "0.1", value: String(t.junk) }),
+        field("Reject at", "reject", "number", { step: "0.1", value: String(t.reject) }),
+      ], "Save thresholds", async (v) => {
+        await api("PUT", `${base}/thresholds`, { greylist: Number(v.greylist), junk: Number(v.junk), reject: Number(v.reject) });
+        await antispamPage();
+        show(`Thresholds of ${d.name} saved`, true);
+      }),
+      table(["List", "Kind", "Value"], [...allow, ...block].map((e) => [e.list, e.kind, e.value])),
+      form(`List entry for ${d.name}`, [
+        el("label", {}, "List", el("select", { name: "list" }, el("option", { value: "block" }, "block"), el("option", { value: "allow" }, "allow"))),
+        el("label", {}, "Kind", el("select", { name: "kind" }, el("option", { value: "ip" }, "IP or CIDR (recommended)"), el("option", { value: "email" }, "sender address"), el("option", { value: "domain" }, "sender domain (risky to allow)"))),
+        field("Value", "value"),
+      ], "Add entry", async (v) => {
+        const change = await api("POST", `${base}/lists/${v.list}`, { kind: v.kind, value: v.value });
+        await antispamPage();
+        show(change.warning ? `Added. Warning: ${change.warning}` : "Added", !change.warning);
+      }));
+  }
+  main.replaceChildren(...parts);
+}
+
+async function serverPage() {
+  const queue = (await api("GET", "/queue")).items;
+  const log = (await api("GET", "/security/log?limit=20")).items;
+  const bans = (await api("GET", "/security/bans")).items;
+  main.replaceChildren(el("h1", {}, "Server"),
+    el("h2", {}, "Outbound queue"),
+    table(["Id", "Sender", "Recipients"], queue.map((q) => [String(q.id), q.sender || "<>", q.recipients.map((r) => `${r.address} (${r.status})`).join(", ")])),
+    el("h2", {}, "Banned addresses"),
+    table(["Address", "Until", "Reason"], bans.map((b) => [b.ip, new Date(b.until * 1000).toLocaleString(), b.reason])),
+    el("h2", {}, "Security log"),
+    table(["Time", "Event", "Account", "Address"], log.map((e) => [new Date(e.at * 1000).toLocaleString(), e.event, e.account || "", e.ip || ""])));
 }
 
 async function mePage() {
@@ -173,7 +257,10 @@ async function setup2fa() {
     }));
 }
 
-const pages = { "#/accounts": accountsPage, "#/domains": domainsPage, "#/aliases": aliasesPage, "#/me": mePage };
+const pages = {
+  "#/accounts": accountsPage, "#/domains": domainsPage, "#/aliases": aliasesPage, "#/forwards": forwardsPage,
+  "#/antispam": antispamPage, "#/server": serverPage, "#/me": mePage,
+};
 
 async function route() {
   if (!me) return;
@@ -196,6 +283,7 @@ async function start() {
     return;
   }
   menu.hidden = false;
+  document.getElementById("server-link").hidden = me.role !== "master-admin";
   await route();
 }
 

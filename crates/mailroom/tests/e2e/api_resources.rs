@@ -223,6 +223,50 @@ check(call("GET", "/api/v1/domains/x.test", cookie=cookie)[0] == 200, "reads nee
 }
 
 #[test]
+fn turning_api_access_off_or_disabling_the_account_stops_open_sessions() {
+    let server = server();
+    server.add_user("bob@example.test");
+    let pw = mailroom_testkit::PASSWORD;
+    let token = run_python(
+        &server,
+        PRELUDE,
+        &format!(r#"print(login("bob@example.test", "{pw}")[1]["token"])"#),
+    );
+    let token = token.trim();
+    let me = |expect: &str| {
+        run_python(
+            &server,
+            PRELUDE,
+            &format!(
+                r#"check(error_of(call("GET", "/api/v1/me", token={token:?}))[:2] == {expect}, call("GET", "/api/v1/me", token={token:?}))"#
+            ),
+        );
+    };
+    server
+        .cli(&[
+            "account",
+            "set",
+            "bob@example.test",
+            "--api-access",
+            "false",
+        ])
+        .ok();
+    me(r#"(403, "api_access_disabled")"#);
+    server
+        .cli(&[
+            "account",
+            "set",
+            "bob@example.test",
+            "--api-access",
+            "true",
+            "--enabled",
+            "false",
+        ])
+        .ok();
+    me(r#"(401, "invalid_authorization")"#);
+}
+
+#[test]
 fn a_burst_of_requests_from_one_address_is_slowed_with_429() {
     let server = crate::builder()
         .config("[security]\napi_rate_per_ip = 3\n")
