@@ -84,6 +84,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::remove))
         .routes(routes!(admin::retry))
         .routes(routes!(admin::grant))
+        .routes(routes!(admin::transfer))
         .routes(routes!(admin::domains_of))
         .routes(routes!(admin::revoke))
         .routes(routes!(security::log))

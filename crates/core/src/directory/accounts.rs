@@ -211,6 +211,26 @@ impl Directory {
         Ok(self.store.domain_admin_revoke(&email, &domain).await?)
     }
 
+    /// Hands every domain of one DomainAdmin to another (a customer's
+    /// admin leaves); returns the domains moved.
+    pub async fn transfer_domains(&self, from: &str, to: &str) -> Result<Vec<String>> {
+        let from = self.account(from).await?;
+        let to = self.account(to).await?;
+        if from.id == to.id {
+            return Err(CoreError::Invalid(
+                "the two DomainAdmins are the same account".into(),
+            ));
+        }
+        let domains = self.administered_domains(&from.email).await?;
+        for domain in &domains {
+            self.grant_domain_admin(&to.email, domain).await?;
+        }
+        for domain in &domains {
+            self.revoke_domain_admin(&from.email, domain).await?;
+        }
+        Ok(domains)
+    }
+
     /// The domains a DomainAdmin manages.
     pub async fn administered_domains(&self, email: &str) -> Result<Vec<String>> {
         let email = address::email(email)?;

@@ -110,6 +110,11 @@ check([d["name"] for d in domains["items"]] == ["other.test"], domains)
 # Pages.
 page = call("GET", "/api/v1/accounts?limit=2&offset=1", token=TOKENS["master"])[1]
 check(len(page["items"]) == 2 and page["total"] > 3 and page["offset"] == 1, page)
+# Filtering and sorting.
+found = call("GET", "/api/v1/accounts?q=ZED&sort=-email", token=TOKENS["master"])[1]
+check([a["email"] for a in found["items"]] == ["zed@other.test"] and found["total"] == 1, found)
+ordered = [a["email"] for a in call("GET", "/api/v1/accounts?sort=-email", token=TOKENS["master"])[1]["items"]]
+check(ordered == sorted(ordered, reverse=True), ordered)
 # Antispam settings: order enforced, 999 turns a step off, risky entries warned about.
 da = TOKENS["da"]
 status, code, message = error_of(call("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 7, "junk": 6, "reject": 15}}, token=da))
@@ -144,6 +149,10 @@ check(devices[0]["name"] == "laptop" and devices[0]["last_protocol"] == "imap" a
 check(call("DELETE", "/api/v1/me/device-passwords/laptop", token=TOKENS["user"])[0] == 204)
 fwd = call("GET", "/api/v1/accounts/bob@example.test/forwards", token=TOKENS["user"])[1]
 check(fwd["destinations"] == ["zed@other.test"] and fwd["keep_copy"] is True, fwd)
+# A DomainAdmin's domains go to another.
+check(call("POST", "/api/v1/domain-admins/transfer", {{"from": "oa@other.test", "to": "a-master@example.test"}}, token=TOKENS["master"])[1] == {{"domains": ["other.test"]}})
+check(call("GET", "/api/v1/domains/other.test", token=TOKENS["oa"])[0] == 404, "oa no longer sees it")
+check(call("GET", "/api/v1/domain-admins/a-master@example.test", token=TOKENS["master"])[1]["domains"] == ["example.test", "other.test"])
 # The alias works for mail: it is in the directory the MX reads.
 check(any(a["source"] == "al-da@example.test" for a in call("GET", "/api/v1/aliases?domain=example.test", token=TOKENS["da"])[1]["items"]))
 "#

@@ -162,3 +162,26 @@ pub async fn domains_of(
         json!({ "email": email.to_lowercase(), "domains": domains }),
     ))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Transfer {
+    from: String,
+    to: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/domain-admins/transfer", tag = "domain-admins",
+    summary = "Hand all domains of one DomainAdmin to another (MasterAdmin)",
+    request_body = Transfer, responses((status = 200, description = "the domains moved")))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Transfer>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    master(&state, &caller).await?;
+    let moved = state
+        .directory
+        .transfer_domains(&body.from, &body.to)
+        .await?;
+    Ok(Json(json!({ "domains": moved })))
+}
