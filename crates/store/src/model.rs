@@ -228,6 +228,27 @@ pub struct SpamListEntry {
     pub created_at: i64,
 }
 
+/// Limits a MasterAdmin sets on a domain (`None`: no limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainLimits {
+    pub max_accounts: Option<u32>,
+    pub max_aliases: Option<u32>,
+    /// The most storage the domain's accounts may be given in quotas.
+    pub max_storage_bytes: Option<u64>,
+}
+
+/// What a domain uses of its limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DomainUsage {
+    pub accounts: u32,
+    pub aliases: u32,
+    /// The sum of the accounts' quotas.
+    pub allocated_bytes: u64,
+    /// Accounts without a quota.
+    pub unlimited_accounts: u32,
+    pub used_bytes: u64,
+}
+
 /// One entry of the security log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecurityEvent {

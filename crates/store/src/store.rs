@@ -10,6 +10,7 @@ use crate::{
     MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit,
     SpamListEntry, SpamThresholds, SpecialUse, TotpState, WebSession,
 };
+use crate::{DomainLimits, DomainUsage};
 
 /// Everything the application services need from persistent storage.
 ///
@@ -230,6 +231,8 @@ pub trait Store: Send + Sync + 'static {
         entry: SpamListEntry,
         present: bool,
     ) -> Result<bool>;
+    async fn domain_limits(&self, domain: &str) -> Result<(DomainLimits, DomainUsage)>;
+    async fn domain_limits_set(&self, domain: &str, limits: DomainLimits) -> Result<()>;
     async fn ban_get(&self, ip: &str) -> Result<Option<Ban>>;
     async fn ban_set(&self, ban: Ban) -> Result<()>;
     async fn ban_remove(&self, ip: &str) -> Result<bool>;

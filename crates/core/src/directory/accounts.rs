@@ -69,6 +69,8 @@ impl Directory {
                 "domain {domain} (add the domain first)"
             )));
         }
+        self.check_limits(&domain, super::limits::Growth::Account(request.quota_bytes))
+            .await?;
         let password_hash = stored_hash(request.password).await?;
         Ok(self
             .store
@@ -106,6 +108,18 @@ impl Directory {
         if account.role == Role::MasterAdmin && account.enabled && !stays_master {
             self.ensure_other_master(&account, "disable or demote")
                 .await?;
+        }
+        if let Some(new) = settings.quota_bytes
+            && new != account.quota_bytes
+        {
+            self.check_limits(
+                address::domain_of(&account.email),
+                super::limits::Growth::Quota {
+                    old: account.quota_bytes,
+                    new,
+                },
+            )
+            .await?;
         }
         // Back from a lock-out by the 2FA policy: 2FA first.
         let back_for_enrolment = settings.enabled == Some(true)

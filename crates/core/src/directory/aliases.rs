@@ -25,6 +25,10 @@ impl Directory {
                 "an alias needs at least one destination".into(),
             ));
         }
+        if self.store.alias_get(&source).await?.is_none() {
+            self.check_limits(&source_domain, super::limits::Growth::Alias)
+                .await?;
+        }
         let mut clean = Vec::with_capacity(destinations.len());
         for destination in destinations {
             let destination = address::email(destination)?;

@@ -9,6 +9,7 @@ pub mod antispam;
 mod auth;
 mod domains;
 mod forwards;
+mod limits;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use mailroom_store::Store;
 use crate::security::{Guard, GuardSettings};
 
 pub use accounts::{AccountSettings, NewAccountRequest, PasswordInput};
+pub use limits::DomainLimitsView;
 
 #[derive(Clone)]
 pub struct Directory {

@@ -53,6 +53,7 @@ MATRIX = [
     ("GET", "/api/v1/domains/example.test", None, [200, 200, 404, 404, 401]),
     ("GET", "/api/v1/domains/nosuch.test", None, [404, 404, 404, 404, 401]),
     ("GET", "/api/v1/domains/example.test/dns", None, [200, 200, 404, 404, 401]),
+    ("GET", "/api/v1/domains/example.test/limits", None, [200, 200, 404, 404, 401]),
     ("POST", "/api/v1/domains/example.test/resume", {{}}, [200, 403, 404, 404, 401]),
     ("GET", "/api/v1/accounts", None, [200, 200, 200, 403, 401]),
     ("GET", "/api/v1/accounts?domain=example.test", None, [200, 200, 404, 403, 401]),
@@ -110,6 +111,21 @@ check([d["name"] for d in domains["items"]] == ["other.test"], domains)
 # Pages.
 page = call("GET", "/api/v1/accounts?limit=2&offset=1", token=TOKENS["master"])[1]
 check(len(page["items"]) == 2 and page["total"] > 3 and page["offset"] == 1, page)
+# Domain limits: set by the MasterAdmin, felt by the DomainAdmin.
+da = TOKENS["da"]
+status, view, _ = call("PUT", "/api/v1/domains/example.test/limits", {{"max_accounts": None, "max_aliases": 3, "max_storage_bytes": 5000000}}, token=TOKENS["master"])
+check(status == 200 and view["limits"]["max_aliases"] == 3 and view["usage"]["aliases"] == 2, view)
+check(call("GET", "/api/v1/domains/example.test/limits", token=da)[1]["limits"]["max_storage_bytes"] == 5000000)
+check(error_of(call("PUT", "/api/v1/domains/example.test/limits", {{"max_accounts": 100}}, token=da))[:2] == (403, "forbidden"))
+check(call("POST", "/api/v1/aliases", {{"source": "third@example.test", "destinations": ["bob@example.test"]}}, token=da)[0] == 201)
+status, code, message = error_of(call("POST", "/api/v1/aliases", {{"source": "fourth@example.test", "destinations": ["bob@example.test"]}}, token=da))
+check(status == 409 and "limit of 3 aliases" in message, message)
+status, code, message = error_of(call("POST", "/api/v1/accounts", {{"email": "q@example.test", "password": "{pw}"}}, token=da))
+check(status == 400 and "give the account a quota" in message, message)
+status, code, message = error_of(call("POST", "/api/v1/accounts", {{"email": "q@example.test", "password": "{pw}", "quota_bytes": 5000000}}, token=da))
+check(status == 409 and "storage" in message, "bob's 1 MB quota is allocated already", message)
+check(call("POST", "/api/v1/accounts", {{"email": "q@example.test", "password": "{pw}", "quota_bytes": 4000000}}, token=da)[0] == 201)
+check(call("PUT", "/api/v1/domains/example.test/limits", {{"max_accounts": None, "max_aliases": None, "max_storage_bytes": None}}, token=TOKENS["master"])[0] == 200)
 # Filtering and sorting.
 found = call("GET", "/api/v1/accounts?q=ZED&sort=-email", token=TOKENS["master"])[1]
 check([a["email"] for a in found["items"]] == ["zed@other.test"] and found["total"] == 1, found)

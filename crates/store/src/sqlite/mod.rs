@@ -28,6 +28,7 @@ use crate::{
     SendClass, SendLimit, SpamListEntry, SpamThresholds, SpecialUse, Store, StoreError, TotpState,
     WebSession,
 };
+use crate::{DomainLimits, DomainUsage};
 use readers::Readers;
 use writer::Writer;
 
@@ -704,6 +705,17 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let domain = domain.map(str::to_string);
         self.write(move |c| spam::list_set(c, domain.as_deref(), &entry, present))
+            .await
+    }
+
+    async fn domain_limits(&self, domain: &str) -> Result<(DomainLimits, DomainUsage)> {
+        let domain = domain.to_string();
+        self.read(move |c| spam::limits(c, &domain)).await
+    }
+
+    async fn domain_limits_set(&self, domain: &str, limits: DomainLimits) -> Result<()> {
+        let domain = domain.to_string();
+        self.write(move |c| spam::limits_set(c, &domain, &limits))
             .await
     }
 

@@ -292,6 +292,13 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM spam_thresholds WHERE domain_id = OLD.id;
         DELETE FROM spam_lists WHERE domain_id = OLD.id;
     END;
+    -- What a MasterAdmin allows a customer's domain (NULL: no limit).
+    CREATE TABLE domain_limits (
+        domain_id INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,
+        max_accounts INTEGER,
+        max_aliases INTEGER,
+        max_storage_bytes INTEGER
+    );
     CREATE TABLE ip_bans (
         ip TEXT PRIMARY KEY,
         until INTEGER NOT NULL,

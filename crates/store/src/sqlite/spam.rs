@@ -1,9 +1,9 @@
-//! Antispam settings in SQLite: thresholds and allow/block lists per
-//! domain, with domain id 0 for the global ones.
+//! Per-domain settings in SQLite: antispam thresholds and allow/block
+//! lists (domain id 0 for the global ones), and a domain's limits.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{Result, SpamListEntry, SpamThresholds, StoreError};
+use crate::{DomainLimits, DomainUsage, Result, SpamListEntry, SpamThresholds, StoreError};
 
 /// 0 for the global settings, else the domain's id.
 fn owner(conn: &Connection, domain: Option<&str>) -> Result<i64> {
@@ -92,4 +92,53 @@ pub(crate) fn list_set(
         )?
     };
     Ok(changed == 1)
+}
+
+pub(crate) fn limits(conn: &Connection, domain: &str) -> Result<(DomainLimits, DomainUsage)> {
+    let id = owner(conn, Some(domain))?;
+    let limits = conn
+        .prepare_cached(
+            "SELECT max_accounts, max_aliases, max_storage_bytes FROM domain_limits WHERE domain_id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(DomainLimits {
+                max_accounts: r.get(0)?,
+                max_aliases: r.get(1)?,
+                max_storage_bytes: r.get::<_, Option<i64>>(2)?.map(|b| b as u64),
+            })
+        })
+        .optional()?
+        .unwrap_or_default();
+    let usage = conn.query_row(
+        "SELECT count(*), coalesce(sum(quota_bytes), 0), count(*) - count(quota_bytes),
+                coalesce(sum(used_bytes), 0),
+                (SELECT count(DISTINCT source) FROM aliases WHERE domain_id = ?1)
+         FROM accounts WHERE domain_id = ?1",
+        [id],
+        |r| {
+            Ok(DomainUsage {
+                accounts: r.get(0)?,
+                allocated_bytes: r.get::<_, i64>(1)?.max(0) as u64,
+                unlimited_accounts: r.get(2)?,
+                used_bytes: r.get::<_, i64>(3)?.max(0) as u64,
+                aliases: r.get(4)?,
+            })
+        },
+    )?;
+    Ok((limits, usage))
+}
+
+pub(crate) fn limits_set(conn: &Connection, domain: &str, limits: &DomainLimits) -> Result<()> {
+    let id = owner(conn, Some(domain))?;
+    conn.execute(
+        "INSERT OR REPLACE INTO domain_limits (domain_id, max_accounts, max_aliases, max_storage_bytes)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            id,
+            limits.max_accounts,
+            limits.max_aliases,
+            limits.max_storage_bytes.map(|b| b as i64)
+        ],
+    )?;
+    Ok(())
 }

@@ -174,3 +174,52 @@ pub async fn dns(
     let records = state.directory.dns_records(&name, &state.hostname).await?;
     Ok(Json(json!({ "records": records })))
 }
+
+/// A domain's limits (`null`: none).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Limits {
+    max_accounts: Option<u32>,
+    max_aliases: Option<u32>,
+    max_storage_bytes: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/domains/{name}/limits", tag = "domains",
+    summary = "A domain's limits and what it uses of them", params(("name" = String, Path)),
+    responses((status = 200, description = "limits and usage")))]
+pub async fn limits(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    Ok(Json(json!(state.directory.domain_limits(&name).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/domains/{name}/limits", tag = "domains",
+    summary = "Set a domain's limits (MasterAdmin)", params(("name" = String, Path)),
+    request_body = Limits, responses((status = 200, description = "limits and usage")))]
+pub async fn set_limits(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<Limits>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    scope.require_master()?;
+    let view = state
+        .directory
+        .set_domain_limits(
+            &name,
+            mailroom_core::store::DomainLimits {
+                max_accounts: body.max_accounts,
+                max_aliases: body.max_aliases,
+                max_storage_bytes: body.max_storage_bytes,
+            },
+        )
+        .await?;
+    Ok(Json(json!(view)))
+}
