@@ -113,6 +113,9 @@ try {
   await page.getByRole("link", { name: "Server" }).click();
   await page.getByRole("heading", { name: "Security log" }).waitFor();
   await page.getByRole("cell", { name: "login-ok" }).first().waitFor();
+  await page.getByLabel("Days before an account without 2FA is disabled").fill("7");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.getByRole("alert").getByText("2FA policy saved").waitFor();
 
   await page.getByRole("link", { name: "My account" }).click();
   await page.getByRole("button", { name: "Set up 2FA" }).click();

@@ -212,10 +212,22 @@ async function antispamPage() {
 }
 
 async function serverPage() {
+  const policy = await api("GET", "/security/policy");
   const queue = (await api("GET", "/queue")).items;
   const log = (await api("GET", "/security/log?limit=20")).items;
   const bans = (await api("GET", "/security/bans")).items;
+  const mandatory = el("input", { type: "checkbox", name: "mandatory" });
+  mandatory.checked = policy.mandatory;
   main.replaceChildren(el("h1", {}, "Server"),
+    el("h2", {}, "2FA policy"),
+    form("2FA policy", [
+      el("label", {}, mandatory, " MailUsers must turn on 2FA"),
+      field("Days before an account without 2FA is disabled", "grace_days", "number", { min: "1", max: "365", value: String(policy.grace_days) }),
+    ], "Save policy", async (v) => {
+      await api("PUT", "/security/policy", { mandatory: v.mandatory === "on", grace_days: Number(v.grace_days) });
+      await serverPage();
+      show("2FA policy saved", true);
+    }),
     el("h2", {}, "Outbound queue"),
     table(["Id", "Sender", "Recipients"], queue.map((q) => [String(q.id), q.sender || "<>", q.recipients.map((r) => `${r.address} (${r.status})`).join(", ")])),
     el("h2", {}, "Banned addresses"),

@@ -91,6 +91,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(security::log))
         .routes(routes!(security::bans))
         .routes(routes!(security::unban))
+        .routes(routes!(security::policy, security::set_policy))
         .routes(routes!(sending::global, sending::set_global))
         .routes(routes!(sending::account, sending::set_account))
         .routes(routes!(

@@ -88,6 +88,8 @@ MATRIX = [
     ("GET", "/api/v1/domain-admins/da@example.test", None, [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/domain-admins", {{"email": "a-master@example.test", "domain": "example.test"}}, [204, 403, 403, 403, 401]),
     ("GET", "/api/v1/security/bans", None, [200, 403, 403, 403, 401]),
+    ("GET", "/api/v1/security/policy", None, [200, 403, 403, 403, 401]),
+    ("PUT", "/api/v1/security/policy", {{"grace_days": 5}}, [200, 403, 403, 403, 401]),
     ("GET", "/api/v1/me/device-passwords", None, [200, 200, 200, 200, 401]),
     ("POST", "/api/v1/me/api-keys", {{"name": "k-{{role}}", "read_only": True}}, [201, 201, 201, 201, 401]),
     ("GET", "/api/v1/me/api-keys", None, [200, 200, 200, 200, 401]),
@@ -126,6 +128,9 @@ status, code, message = error_of(call("POST", "/api/v1/accounts", {{"email": "q@
 check(status == 409 and "storage" in message, "bob's 1 MB quota is allocated already", message)
 check(call("POST", "/api/v1/accounts", {{"email": "q@example.test", "password": "{pw}", "quota_bytes": 4000000}}, token=da)[0] == 201)
 check(call("PUT", "/api/v1/domains/example.test/limits", {{"max_accounts": None, "max_aliases": None, "max_storage_bytes": None}}, token=TOKENS["master"])[0] == 200)
+# The 2FA policy as the MasterAdmin set it in the matrix.
+check(call("GET", "/api/v1/security/policy", token=TOKENS["master"])[1] == {{"mandatory": True, "grace_days": 5}})
+check(error_of(call("PUT", "/api/v1/security/policy", {{"grace_days": 0}}, token=TOKENS["master"]))[0] == 400)
 # Filtering and sorting.
 found = call("GET", "/api/v1/accounts?q=ZED&sort=-email", token=TOKENS["master"])[1]
 check([a["email"] for a in found["items"]] == ["zed@other.test"] and found["total"] == 1, found)

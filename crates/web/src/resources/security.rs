@@ -83,3 +83,43 @@ pub async fn unban(
     state.directory.unban(&ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The mandatory-2FA policy for MailUsers.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Policy {
+    mandatory: Option<bool>,
+    grace_days: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/security/policy", tag = "security",
+    summary = "The mandatory-2FA policy (MasterAdmin)",
+    responses((status = 200, description = "mandatory and grace_days")))]
+pub async fn policy(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    Scope::of(&state.directory, &caller.0.account)
+        .await?
+        .require_master()?;
+    Ok(Json(json!(state.directory.two_factor_policy().await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/security/policy", tag = "security",
+    summary = "Change the mandatory-2FA policy (MasterAdmin)", request_body = Policy,
+    responses((status = 200, description = "the policy"), (status = 400, description = "grace days out of range")))]
+pub async fn set_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Policy>,
+) -> Result<Json<Value>, ApiError> {
+    writable(&caller)?;
+    Scope::of(&state.directory, &caller.0.account)
+        .await?
+        .require_master()?;
+    let policy = state
+        .directory
+        .set_two_factor_policy(body.mandatory, body.grace_days)
+        .await?;
+    Ok(Json(json!(policy)))
+}
