@@ -136,11 +136,14 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         &tls,
         &shutdown,
     );
+    // Before announcing readiness: a SIGTERM sent the moment the server
+    // looks ready must stop it gracefully, not kill it.
+    let signals = StopSignals::install()?;
     write_listeners_file(&config.data_dir, &bound)?;
     print_ready(config, &bound);
     tracing::info!(hostname = %config.hostname, "mailroom is serving");
 
-    wait_for_stop(&tls).await?;
+    signals.wait(&tls).await;
     tracing::info!("shutting down: no new connections, finishing the open ones");
     shutdown.trigger();
     if !shutdown.wait_idle(DRAIN_TIMEOUT).await {
@@ -228,18 +231,32 @@ fn smtp_settings(config: &Config) -> anyhow::Result<SmtpSettings> {
 }
 
 /// Waits for SIGTERM or SIGINT, reloading certificates on every SIGHUP.
-async fn wait_for_stop(tls: &TlsCertificates) -> anyhow::Result<()> {
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    loop {
-        tokio::select! {
-            _ = hangup.recv() => match tls.reload() {
-                Ok(()) => tracing::info!("TLS certificate reloaded"),
-                Err(error) => tracing::error!(%error, "TLS reload failed; keeping the current certificate"),
-            },
-            _ = terminate.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
+/// SIGHUP reloads the certificate; SIGTERM or SIGINT stop the server.
+struct StopSignals {
+    hangup: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            hangup: signal(SignalKind::hangup())?,
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(mut self, tls: &TlsCertificates) {
+        loop {
+            tokio::select! {
+                _ = self.hangup.recv() => match tls.reload() {
+                    Ok(()) => tracing::info!("TLS certificate reloaded"),
+                    Err(error) => tracing::error!(%error, "TLS reload failed; keeping the current certificate"),
+                },
+                _ = self.terminate.recv() => return,
+                _ = self.interrupt.recv() => return,
+            }
         }
     }
 }

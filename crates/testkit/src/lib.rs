@@ -5,6 +5,7 @@
 
 mod client;
 mod dns;
+mod log;
 mod server;
 
 pub use client::{Line, RawClient};

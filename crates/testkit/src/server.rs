@@ -3,10 +3,13 @@ use std::fs;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+use crate::log::LogFollower;
 
 /// How long the server gets to bind its listeners.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -93,6 +96,7 @@ impl ServerBuilder {
             child: None,
             addrs: HashMap::new(),
             starts: 0,
+            log: Arc::default(),
             dir,
         };
         server.launch();
@@ -109,6 +113,8 @@ pub struct Server {
     child: Option<Child>,
     addrs: HashMap<String, Vec<SocketAddr>>,
     starts: usize,
+    /// This start's log, followed as it is written.
+    log: Arc<LogFollower>,
     dir: TempDir,
 }
 
@@ -183,9 +189,13 @@ impl Server {
             .env("MAILROOM_LOG", "info")
             .stdin(Stdio::null())
             .stdout(stdout)
-            .stderr(stderr)
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start mailroom serve");
+        let mut child = child;
+        if let Some(pipe) = child.stderr.take() {
+            self.log = LogFollower::follow(pipe, stderr);
+        }
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -235,6 +245,12 @@ impl Server {
         fs::read_to_string(self.log_path("stdout")).unwrap_or_default()
     }
 
+    /// Waits (on the log as the server writes it, no polling) for the
+    /// first line since the last start that contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, limit: Duration) -> String {
+        self.log.wait_for(needle, limit)
+    }
+
     /// Its log (standard error) since its last start.
     pub fn stderr(&self) -> String {
         fs::read_to_string(self.log_path("stderr")).unwrap_or_default()
@@ -267,6 +283,8 @@ impl Server {
         loop {
             if let Some(status) = child.try_wait().expect("wait for mailroom") {
                 self.child = None;
+                // Its last words reach the log file before anyone reads it.
+                self.log.wait_closed(Duration::from_secs(5));
                 return status;
             }
             assert!(

@@ -102,8 +102,12 @@ impl Shared {
                 });
             }
         }
-        if let Err(error) = self.queue.record(queued, results, failures).await {
-            tracing::error!(id = queued.id, %error, "cannot record delivery attempts");
+        let count = results.len();
+        match self.queue.record(queued, results, failures).await {
+            Ok(()) => tracing::info!(id = queued.id, count, "delivery attempts recorded"),
+            Err(error) => {
+                tracing::error!(id = queued.id, %error, "cannot record delivery attempts")
+            }
         }
     }
 
