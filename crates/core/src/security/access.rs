@@ -84,3 +84,63 @@ impl Directory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::sync::Arc;
+
+    use mailroom_store::{Role, SqliteStore, SystemClock};
+
+    use crate::Directory;
+    use crate::directory::{NewAccountRequest, PasswordInput};
+    use crate::security::{LoginRequest, Protocol};
+
+    // The server and the CLI as two processes: each opens the store.
+    #[tokio::test]
+    async fn a_change_made_by_another_process_counts_once_the_store_is_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let open = || {
+            Directory::new(Arc::new(
+                SqliteStore::open(tmp.path(), Arc::new(SystemClock)).unwrap(),
+            ))
+        };
+        let (server, cli) = (open(), open());
+        cli.add_domain("example.test").await.unwrap();
+        cli.add_account(NewAccountRequest {
+            email: "bob@example.test".into(),
+            password: PasswordInput::Plain("Correct1HorseBattery".into()),
+            role: Role::MailUser,
+            quota_bytes: None,
+        })
+        .await
+        .unwrap();
+        let device = cli
+            .add_device_password("bob@example.test", "Laptop")
+            .await
+            .unwrap();
+        server.refresh_epoch().await;
+        let login = server
+            .login(LoginRequest {
+                email: "bob@example.test",
+                secret: &device.password,
+                code: None,
+                protocol: Protocol::Imap,
+                ip: IpAddr::from([192, 0, 2, 1]),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let mut access = server.access(&login);
+        cli.revoke_device_password("bob@example.test", "Laptop")
+            .await
+            .unwrap();
+        assert!(
+            server.still_allowed(&mut access).await,
+            "not seen before the server reads the store again"
+        );
+        // What `follow_credentials` does every two seconds.
+        server.refresh_epoch().await;
+        assert!(!server.still_allowed(&mut access).await);
+    }
+}

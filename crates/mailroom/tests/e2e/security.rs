@@ -290,42 +290,58 @@ fn open_sessions_end_when_their_device_password_is_revoked_or_the_account_disabl
         .as_str()
         .unwrap()
         .to_string();
+    server.add_user("root@example.test");
+    server
+        .cli(&[
+            "account",
+            "set",
+            "root@example.test",
+            "--role",
+            "master-admin",
+        ])
+        .ok();
     let pw = mailroom_testkit::PASSWORD;
-    // Both sessions stay open while the CLI (another process) changes
-    // the account; each notices at its next command.
+    // Both sessions stay open while the account changes (through the API,
+    // in the server's own process: the change counts at once; a change
+    // from another process is picked up by polling the store, tested in
+    // core/security/access.rs); each notices at its next command.
     run_python(
         &server,
         PRELUDE,
         &format!(
             r#"
-import subprocess, time
-def cli(*args):
-    subprocess.run([{bin:?}, "--config", {config:?}, *args], check=True, capture_output=True)
-def until_closed(command, seconds=15):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            command()
-        except Exception as e:
-            return str(e)
-        time.sleep(0.2)
-    return None
+import json, urllib.request
+BASE = f"http://{{os.environ['MR_HTTP_HOST']}}:{{os.environ['MR_HTTP_PORT']}}/api/v1"
+def api(method, path, token=None, body=None):
+    req = urllib.request.Request(BASE + path, method=method, data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=20) as r:
+        raw = r.read()
+        return json.loads(raw) if raw else None
+def closed(command):
+    try:
+        command()
+        return None
+    except Exception as e:
+        return str(e)
 m = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MR_IMAPS_PORT"]), ssl_context=CTX)
 m.login("bob@example.test", "{device}")
 m.select("INBOX")
 check(m.noop()[0] == "OK")
-cli("device-password", "revoke", "bob@example.test", "Laptop")
-why = until_closed(lambda: m.noop())
+bob = api("POST", "/auth/login", body={{"username": "bob@example.test", "password": "{pw}"}})["token"]
+api("DELETE", "/me/device-passwords/Laptop", token=bob)
+why = closed(lambda: m.noop())
 check(why is not None and "revoked" in why, "the IMAP session ended", why)
 p = poplib.POP3_SSL("127.0.0.1", int(os.environ["MR_POP3S_PORT"]), context=CTX)
 p.user("bob@example.test")
 p.pass_("{pw}")
-cli("account", "set", "bob@example.test", "--enabled", "false")
-why = until_closed(lambda: p.stat())
+root = api("POST", "/auth/login", body={{"username": "root@example.test", "password": "{pw}"}})["token"]
+api("PATCH", "/accounts/bob@example.test", token=root, body={{"enabled": False}})
+why = closed(lambda: p.stat())
 check(why is not None and "disabled" in why, "the POP3 session ended", why)
-"#,
-            bin = env!("CARGO_BIN_EXE_mailroom"),
-            config = server.config_path.display().to_string(),
+"#
         ),
     );
 }
