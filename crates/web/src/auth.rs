@@ -33,24 +33,6 @@ pub struct LoginBody {
     totp: Option<String>,
 }
 
-fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-        retry_after: None,
-    }
-}
-
-fn internal(error: mailroom_core::CoreError) -> ApiError {
-    tracing::error!(%error, "request failed");
-    self::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "something went wrong on the server; try again",
-    )
-}
-
 /// `POST /api/v1/auth/login`
 #[utoipa::path(
     post,
@@ -72,15 +54,14 @@ pub async fn login(
         protocol: Protocol::Portal,
         ip: peer.ip(),
     };
-    let login = match state.directory.login(request).await.map_err(internal)? {
+    let login = match state.directory.login(request).await? {
         Ok(login) => login,
         Err(denial) => return Err(refusal(&denial, state.directory.store().now())),
     };
     let token = state
         .directory
         .start_session(&login, &peer.ip().to_string())
-        .await
-        .map_err(internal)?;
+        .await?;
     let account = &login.account;
     let enrol_only = account.must_enroll && !account.two_factor;
     let mut response = Json(json!({
@@ -100,27 +81,32 @@ pub async fn login(
     Ok(response)
 }
 
+/// At login and for an open session alike.
+fn api_access_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "api_access_disabled",
+        "API access is disabled for this account (mail programs still work); ask an administrator to turn it on",
+    )
+}
+
 /// The answer to a refused login: one message for every wrong
 /// credential; the specific ones only after a right password.
 fn refusal(denial: &Denial, now: i64) -> ApiError {
     match denial {
-        Denial::ApiAccessDisabled => error(
-            StatusCode::FORBIDDEN,
-            "api_access_disabled",
-            "API access is disabled for this account (mail programs still work); ask an administrator to turn it on",
-        ),
-        Denial::CodeRequired { given: false } => error(
+        Denial::ApiAccessDisabled => api_access_disabled(),
+        Denial::CodeRequired { given: false } => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "totp_required",
             "Enter the 6-digit code from your authenticator app (or a recovery code)",
         ),
-        Denial::CodeRequired { given: true } => error(
+        Denial::CodeRequired { given: true } => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "totp_invalid",
             "That code is not valid: codes change every 30 seconds and each works only once",
         ),
         Denial::Banned { until } => {
-            let mut e = error(
+            let mut e = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_failures",
                 "Too many failed logins from your address; try again later",
@@ -128,7 +114,7 @@ fn refusal(denial: &Denial, now: i64) -> ApiError {
             e.retry_after = Some((until - now).max(1));
             e
         }
-        _ => error(
+        _ => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "Authentication error",
@@ -194,31 +180,27 @@ impl FromRequestParts<AppState> for Caller {
             && !matches!(parts.method, Method::GET | Method::HEAD)
             && !parts.headers.contains_key(CSRF_HEADER)
         {
-            return Err(error(
+            return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf",
                 "this request needs the X-Mailroom-CSRF header (cross-site requests are refused)",
             ));
         }
         let Some(token) = token_from(&parts.headers) else {
-            return Err(error(
+            return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_authorization",
                 "Invalid authorization: please log in",
             ));
         };
-        match state.directory.authorize(&token).await.map_err(internal)? {
+        match state.directory.authorize(&token).await? {
             Ok(authorized) => Ok(Caller(authorized)),
-            Err(Unauthorized::Invalid(message)) => Err(error(
+            Err(Unauthorized::Invalid(message)) => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_authorization",
                 message,
             )),
-            Err(Unauthorized::ApiAccessDisabled) => Err(error(
-                StatusCode::FORBIDDEN,
-                "api_access_disabled",
-                "API access is disabled for this account (mail programs still work); ask an administrator to turn it on",
-            )),
+            Err(Unauthorized::ApiAccessDisabled) => Err(api_access_disabled()),
         }
     }
 }

@@ -13,6 +13,17 @@ pub struct ApiError {
     pub retry_after: Option<i64>,
 }
 
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
@@ -26,12 +37,7 @@ impl IntoResponse for ApiError {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message: "no such endpoint".into(),
-        retry_after: None,
-    }
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
 impl From<mailroom_core::CoreError> for ApiError {
@@ -44,20 +50,14 @@ impl From<mailroom_core::CoreError> for ApiError {
             E::OverQuota(_) => (StatusCode::INSUFFICIENT_STORAGE, "over_quota"),
             E::Store(_) | E::Internal(_) => {
                 tracing::error!(%error, "request failed");
-                return ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "something went wrong on the server; try again".into(),
-                    retry_after: None,
-                };
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on the server; try again",
+                );
             }
         };
-        ApiError {
-            status,
-            code,
-            message: error.to_string(),
-            retry_after: None,
-        }
+        ApiError::new(status, code, error.to_string())
     }
 }
 
@@ -90,11 +90,5 @@ pub async fn uniform(response: axum::response::Response) -> axum::response::Resp
     } else {
         text
     };
-    ApiError {
-        status,
-        code,
-        message,
-        retry_after: None,
-    }
-    .into_response()
+    ApiError::new(status, code, message).into_response()
 }

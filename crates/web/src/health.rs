@@ -12,12 +12,11 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
         Ok(()) => Ok(Json(json!({ "status": "ok" }))),
         Err(error) => {
             tracing::error!(%error, "health check: store unavailable");
-            Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "store_unavailable",
-                message: "the store does not answer".into(),
-                retry_after: None,
-            })
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the store does not answer",
+            ))
         }
     }
 }

@@ -62,12 +62,11 @@ pub async fn totp_qr_png(
         .totp_pending(&caller.0.account.email, &state.hostname)
         .await?
     else {
-        return Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "no_enrolment",
-            message: "no 2FA setup is under way; start one first".into(),
-            retry_after: None,
-        });
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_enrolment",
+            "no 2FA setup is under way; start one first",
+        ));
     };
     let png = enrolment.qr_png()?;
     Ok(([(CONTENT_TYPE, "image/png")], png).into_response())
@@ -138,15 +137,7 @@ pub async fn change_password(
     headers: axum::http::HeaderMap,
     Json(body): Json<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    key_may_write(&caller)?;
-    if caller.0.enrol_only {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "enrolment_required",
-            message: "set up 2FA first: until then nothing else can be changed".into(),
-            retry_after: None,
-        });
-    }
+    crate::resources::writable(&caller)?;
     let keep = crate::auth::token_from(&headers);
     state
         .directory

@@ -57,6 +57,15 @@ impl Scope {
         }
     }
 
+    /// A list of a resource type, optionally of one domain (`?domain=`).
+    pub fn may_list(&self, domain: Option<&str>) -> Result<(), ApiError> {
+        self.require_admin()?;
+        match domain {
+            Some(d) if !self.admin_of(&d.to_ascii_lowercase()) => Err(not_found("domain")),
+            _ => Ok(()),
+        }
+    }
+
     pub fn require_master(&self) -> Result<(), ApiError> {
         if self.is_master() {
             Ok(())
@@ -67,19 +76,13 @@ impl Scope {
 }
 
 pub fn forbidden(message: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::FORBIDDEN,
-        code: "forbidden",
-        message: message.into(),
-        retry_after: None,
-    }
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
 pub fn not_found(what: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message: format!("no such {what}"),
-        retry_after: None,
-    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no such {what}"),
+    )
 }

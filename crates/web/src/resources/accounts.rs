@@ -54,7 +54,11 @@ pub struct Force {
 }
 
 /// The account, if the caller may see it.
-async fn visible(state: &AppState, scope: &Scope, email: &str) -> Result<Account, ApiError> {
+pub(super) async fn visible(
+    state: &AppState,
+    scope: &Scope,
+    email: &str,
+) -> Result<Account, ApiError> {
     let email = email.to_lowercase();
     if !scope.sees_account(&email) {
         return Err(not_found("account"));
@@ -78,6 +82,20 @@ fn manages(scope: &Scope, caller: &Account, target: &Account) -> Result<(), ApiE
     Ok(())
 }
 
+/// A change to an account: the caller's scope and the account, if the
+/// caller may make it.
+async fn managed(
+    state: &AppState,
+    caller: &Caller,
+    email: &str,
+) -> Result<(Scope, Account), ApiError> {
+    writable(caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let target = visible(state, &scope, email).await?;
+    manages(&scope, &caller.0.account, &target)?;
+    Ok((scope, target))
+}
+
 fn shown(account: &Account) -> Value {
     json!(account)
 }
@@ -96,12 +114,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     usable(&caller)?;
     let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    scope.require_admin()?;
-    if let Some(domain) = &query.domain
-        && !scope.admin_of(&domain.to_ascii_lowercase())
-    {
-        return Err(not_found("domain"));
-    }
+    scope.may_list(query.domain.as_deref())?;
     let accounts: Vec<Value> = state
         .directory
         .list_accounts(query.domain.as_deref())
@@ -182,10 +195,7 @@ pub async fn update(
     Path(email): Path<String>,
     Json(change): Json<Change>,
 ) -> Result<Json<Value>, ApiError> {
-    writable(&caller)?;
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let target = visible(&state, &scope, &email).await?;
-    manages(&scope, &caller.0.account, &target)?;
+    let (scope, target) = managed(&state, &caller, &email).await?;
     if !scope.is_master() && change.role.is_some_and(|r| r != Role::MailUser) {
         return Err(forbidden("only a MasterAdmin may give administrator roles"));
     }
@@ -219,10 +229,7 @@ pub async fn remove(
     Path(email): Path<String>,
     Query(force): Query<Force>,
 ) -> Result<StatusCode, ApiError> {
-    writable(&caller)?;
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let target = visible(&state, &scope, &email).await?;
-    manages(&scope, &caller.0.account, &target)?;
+    let (_, target) = managed(&state, &caller, &email).await?;
     state
         .directory
         .remove_account(&target.email, force.force)
@@ -246,10 +253,7 @@ pub async fn reset_password(
     Path(email): Path<String>,
     Json(body): Json<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
-    writable(&caller)?;
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let target = visible(&state, &scope, &email).await?;
-    manages(&scope, &caller.0.account, &target)?;
+    let (_, target) = managed(&state, &caller, &email).await?;
     state
         .directory
         .set_password(&target.email, PasswordInput::Plain(body.password))
@@ -271,10 +275,7 @@ pub async fn reset_two_factor(
     caller: Caller,
     Path(email): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    writable(&caller)?;
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let target = visible(&state, &scope, &email).await?;
-    manages(&scope, &caller.0.account, &target)?;
+    let (_, target) = managed(&state, &caller, &email).await?;
     state.directory.totp_reset(&target.email).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -34,12 +34,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     usable(&caller)?;
     let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    scope.require_admin()?;
-    if let Some(domain) = &query.domain
-        && !scope.admin_of(&domain.to_ascii_lowercase())
-    {
-        return Err(not_found("domain"));
-    }
+    scope.may_list(query.domain.as_deref())?;
     let aliases: Vec<_> = state
         .directory
         .list_aliases(query.domain.as_deref())

@@ -11,7 +11,7 @@ use super::{usable, writable};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::scope::{Scope, forbidden, not_found};
+use crate::scope::{Scope, forbidden};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Forwards {
@@ -26,15 +26,7 @@ fn yes() -> bool {
 
 async fn allowed(state: &AppState, caller: &Caller, email: &str) -> Result<String, ApiError> {
     let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let email = email.to_lowercase();
-    if !scope.sees_account(&email) {
-        return Err(not_found("account"));
-    }
-    state
-        .directory
-        .account(&email)
-        .await
-        .map_err(|_| not_found("account"))?;
+    let email = super::accounts::visible(state, &scope, email).await?.email;
     if email != caller.0.account.email && !scope.admin_of(domain_of(&email)) {
         return Err(forbidden(
             "only the account or its administrators may do this",

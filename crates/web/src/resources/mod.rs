@@ -25,12 +25,11 @@ pub fn writable(caller: &crate::auth::Caller) -> Result<(), ApiError> {
 /// A read-only API key may not write.
 pub fn key_may_write(caller: &crate::auth::Caller) -> Result<(), ApiError> {
     if caller.0.read_only {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "read_only_key",
-            message: "this API key may only read".into(),
-            retry_after: None,
-        });
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "read_only_key",
+            "this API key may only read",
+        ));
     }
     Ok(())
 }
@@ -39,12 +38,11 @@ pub fn key_may_write(caller: &crate::auth::Caller) -> Result<(), ApiError> {
 /// it up first.
 pub fn usable(caller: &crate::auth::Caller) -> Result<(), ApiError> {
     if caller.0.enrol_only {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "enrolment_required",
-            message: "set up 2FA first: until then nothing else can be used".into(),
-            retry_after: None,
-        });
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "enrolment_required",
+            "set up 2FA first: until then nothing else can be used",
+        ));
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use super::{usable, writable};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::scope::{Scope, forbidden, not_found};
+use crate::scope::{Scope, forbidden};
 
 /// Each limit as text (`200/60s`, `50/3.6m`), or `"default"` to fall back
 /// to the global value (for an account) or the built-in one.
@@ -93,15 +93,10 @@ pub async fn account(
 ) -> Result<Json<Value>, ApiError> {
     usable(&caller)?;
     let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let email = email.to_lowercase();
-    if !scope.sees_account(&email) {
-        return Err(not_found("account"));
-    }
-    let limits = state
-        .directory
-        .sending_limits(&email)
-        .await
-        .map_err(|_| not_found("account"))?;
+    let email = super::accounts::visible(&state, &scope, &email)
+        .await?
+        .email;
+    let limits = state.directory.sending_limits(&email).await?;
     Ok(Json(json!({ "items": limits })))
 }
 
@@ -117,10 +112,9 @@ pub async fn set_account(
 ) -> Result<Json<Value>, ApiError> {
     writable(&caller)?;
     let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let email = email.to_lowercase();
-    if !scope.sees_account(&email) {
-        return Err(not_found("account"));
-    }
+    let email = super::accounts::visible(&state, &scope, &email)
+        .await?
+        .email;
     if !scope.admin_of(domain_of(&email)) {
         return Err(forbidden("only an administrator of the domain may do this"));
     }
