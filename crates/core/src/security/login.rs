@@ -133,20 +133,7 @@ impl Directory {
                 self.login_succeeded(&email, &ip);
                 let detail = match &login.credential {
                     Credential::Password => None,
-                    Credential::Device(name) => {
-                        if let Some(device) = self
-                            .store
-                            .device_password_list(login.account.id)
-                            .await?
-                            .into_iter()
-                            .find(|d| &d.name == name)
-                        {
-                            self.store
-                                .device_password_used(device.id, &ip, protocol)
-                                .await?;
-                        }
-                        Some(format!("device password {name:?}"))
-                    }
+                    Credential::Device(name) => Some(format!("device password {name:?}")),
                 };
                 self.audit(Some(&email), Some(&ip), Some(protocol), "login-ok", detail)
                     .await;
@@ -192,6 +179,9 @@ impl Directory {
             if must_enrol {
                 return Ok(Err(Denial::EnrolmentRequired));
             }
+            self.store
+                .device_password_used(device.id, &req.ip.to_string(), req.protocol.as_str())
+                .await?;
             return Ok(Ok(Login {
                 account,
                 credential: Credential::Device(device.name),
