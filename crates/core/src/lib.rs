@@ -1,6 +1,7 @@
 //! mailroom's application services. Front-ends (SMTP, IMAP, POP3, web, CLI)
 //! call these; business rules live here, storage behind [`mailroom_store::Store`].
 
+pub mod abuse;
 pub mod address;
 pub mod directory;
 pub mod dkim;
@@ -15,6 +16,9 @@ pub mod sending;
 pub mod size;
 pub mod srs;
 pub mod time;
+
+#[cfg(test)]
+mod test_world;
 
 pub use directory::Directory;
 pub use error::{CoreError, Result};

@@ -20,6 +20,12 @@ pub fn rfc5322(epoch_seconds: i64) -> String {
     )
 }
 
+/// `2026-11-29` for a day count since 1970-01-01 (ISO 8601).
+pub fn iso_date(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// Proleptic Gregorian date of a day count since 1970-01-01
 /// (Howard Hinnant's days-to-civil algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -37,6 +43,12 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn days_format_as_iso_dates() {
+        assert_eq!(super::iso_date(0), "1970-01-01");
+        assert_eq!(super::iso_date(20_786), "2026-11-29");
+    }
+
     #[test]
     fn dates_format_like_rfc5322() {
         let cases = [

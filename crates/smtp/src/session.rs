@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailroom_core::mail::{Refusal, Resolved};
-use mailroom_core::store::{Account, SendClass};
+use mailroom_core::store::{Account, SendClass, StatKind};
 use mailroom_net::{Shutdown, Stream};
 
 use crate::command::{self, Command, MailFrom};
@@ -328,7 +328,12 @@ impl Session {
                 }
                 Reply::new(250, "2.1.5", "OK")
             }
-            Err(refusal) => refusal_reply(&refusal, &shown),
+            Err(refusal) => {
+                if refusal != Refusal::NotHosted {
+                    self.server.mail.count(&address, StatKind::Rejected);
+                }
+                refusal_reply(&refusal, &shown)
+            }
         };
         self.continue_if(reply)
     }

@@ -12,6 +12,9 @@ use crate::session::Session;
 
 /// The product's sentence for a sender the user does not own.
 const NOT_OWNED: &str = "Sender address not owned by user";
+/// The product's sentence for an account blocked for abuse.
+const SENDING_BLOCKED: &str =
+    "Sending blocked for abusive activity; contact your domain administrator";
 
 impl Session {
     /// MAIL FROM on submission: only after AUTH, and only from an address
@@ -20,6 +23,18 @@ impl Session {
         let Some(account) = &self.account else {
             return Err(Reply::new(530, "5.7.0", "Authentication required"));
         };
+        match self.server.mail.sending_block(account).await {
+            Ok(None) => {}
+            Ok(Some(_)) => return Err(Reply::new(550, "5.7.1", SENDING_BLOCKED)),
+            Err(error) => {
+                tracing::error!(%error, "sending block lookup failed");
+                return Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Temporary lookup failure, try again later",
+                ));
+            }
+        }
         match self.server.mail.owns_sender(account, sender).await {
             Ok(true) => Ok(()),
             Ok(false) => {
@@ -72,15 +87,22 @@ impl Session {
         }
         match self.server.mail.take_sending(account, class).await {
             Ok(None) => Ok(()),
-            Ok(Some(wait)) => Err(Reply::new(
-                451,
-                "4.7.1",
-                format!(
-                    "Sending limit reached ({} mail): the next message is allowed in {}",
-                    class.as_str(),
-                    human_wait(wait)
-                ),
-            )),
+            Ok(Some(wait)) => {
+                // A client that keeps hammering a full bucket gets the
+                // account blocked (see mailroom_core::abuse).
+                if let Err(error) = self.server.mail.note_limit_refused(account).await {
+                    tracing::error!(%error, "abuse tracking failed");
+                }
+                Err(Reply::new(
+                    451,
+                    "4.7.1",
+                    format!(
+                        "Sending limit reached ({} mail): the next message is allowed in {}",
+                        class.as_str(),
+                        human_wait(wait)
+                    ),
+                ))
+            }
             Err(error) => {
                 tracing::error!(%error, "sending quota check failed");
                 Err(Reply::new(

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use mailroom_core::mail::{DeliveryRefusal, InboundMessage, MAX_HOPS, Trace, received_count};
+use mailroom_core::store::StatKind;
 use rand::Rng;
 use tokio::time::Instant;
 
@@ -166,11 +167,16 @@ impl Session {
                     tracing::info!(peer = %self.peer, %id, copies, "message delivered");
                     None
                 }
-                Ok(Err(DeliveryRefusal::MailboxFull(who))) => Some(Reply::new(
-                    452,
-                    "4.2.2",
-                    format!("<{}>: Mailbox full", who.join(">, <")),
-                )),
+                Ok(Err(DeliveryRefusal::MailboxFull(who))) => Some({
+                    for address in &who {
+                        self.server.mail.count(address, StatKind::Rejected);
+                    }
+                    Reply::new(
+                        452,
+                        "4.2.2",
+                        format!("<{}>: Mailbox full", who.join(">, <")),
+                    )
+                }),
                 Err(error) => {
                     tracing::error!(peer = %self.peer, %error, "delivery failed");
                     Some(Reply::new(
@@ -188,6 +194,13 @@ impl Session {
             && let Err(reply) = self.enqueue(&sender, envelope.remote, &trace, body).await
         {
             return self.continue_if(reply);
+        }
+        if let Some(account) = self
+            .account
+            .as_ref()
+            .filter(|_| self.server.is_submission())
+        {
+            self.server.mail.count(&account.email, StatKind::Sent);
         }
         self.continue_if(Reply::new(250, "2.0.0", format!("OK: queued as {id}")))
     }

@@ -84,6 +84,8 @@ pub struct Account {
     pub two_factor_notices: u32,
     /// Must set up 2FA (in the portal) before anything else works.
     pub must_enroll: bool,
+    /// When the password was last changed (`None`: never since creation).
+    pub password_changed_at: Option<i64>,
 }
 
 /// What POP3's DELE does to a message.
@@ -653,4 +655,36 @@ pub struct AttemptResult {
     pub next_attempt_at: i64,
     pub host: Option<String>,
     pub reply: Option<String>,
+}
+
+/// What is counted per domain and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatKind {
+    /// A message filed into an account of the domain.
+    Received,
+    /// A message submitted by an account of the domain.
+    Sent,
+    /// A recipient or message of the domain refused.
+    Rejected,
+}
+
+/// A domain's counts on one day (days since the Unix epoch, UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct DayStats {
+    pub day: i64,
+    pub received: u64,
+    pub sent: u64,
+    pub rejected: u64,
+}
+
+/// An account blocked from sending because it looked abusive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SendingBlock {
+    pub email: String,
+    pub reason: String,
+    /// The counts that tripped the block, one sentence each.
+    pub evidence: Vec<String>,
+    /// Sample Message-IDs of the mail involved.
+    pub message_ids: Vec<String>,
+    pub blocked_at: i64,
 }

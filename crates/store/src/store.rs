@@ -10,7 +10,7 @@ use crate::{
     MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit,
     SpamListEntry, SpamThresholds, SpecialUse, TotpState, WebSession,
 };
-use crate::{DomainLimits, DomainUsage};
+use crate::{DayStats, DomainLimits, DomainUsage, SendingBlock, StatKind};
 
 /// Everything the application services need from persistent storage.
 ///
@@ -233,6 +233,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     async fn domain_limits(&self, domain: &str) -> Result<(DomainLimits, DomainUsage)>;
     async fn domain_limits_set(&self, domain: &str, limits: DomainLimits) -> Result<()>;
+    /// Counts one event for a domain today (kept in memory until the next
+    /// write; a domain that is not hosted is ignored).
+    fn stats_count(&self, domain: &str, kind: StatKind);
+    /// A domain's counts from `from_day` (days since the epoch) on.
+    async fn stats_days(&self, domain: &str, from_day: i64) -> Result<Vec<DayStats>>;
+    async fn sending_block_get(&self, account_id: i64) -> Result<Option<SendingBlock>>;
+    /// Blocks (the first record stays while blocked) or unblocks the
+    /// account; says whether anything changed.
+    async fn sending_block_set(&self, account_id: i64, block: Option<SendingBlock>)
+    -> Result<bool>;
+    async fn sending_block_list(&self, domain: Option<&str>) -> Result<Vec<SendingBlock>>;
     async fn ban_get(&self, ip: &str) -> Result<Option<Ban>>;
     async fn ban_set(&self, ban: Ban) -> Result<()>;
     async fn ban_remove(&self, ip: &str) -> Result<bool>;

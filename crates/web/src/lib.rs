@@ -55,6 +55,7 @@ struct ApiDoc;
 fn api_routes() -> OpenApiRouter<AppState> {
     use resources::{
         accounts, admin, aliases, antispam, credentials, domains, forwards, security, sending,
+        stats,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(auth::login))
@@ -65,6 +66,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::totp_qr_png))
         .routes(routes!(me::totp_confirm))
         .routes(routes!(me::totp_disable))
+        .routes(routes!(me::recovery_codes))
         .routes(routes!(credentials::devices, credentials::add_device))
         .routes(routes!(credentials::revoke_device))
         .routes(routes!(credentials::keys, credentials::add_key))
@@ -78,6 +80,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::get, accounts::update, accounts::remove))
         .routes(routes!(accounts::reset_password))
         .routes(routes!(accounts::reset_two_factor))
+        .routes(routes!(accounts::unblock_sending))
+        .routes(routes!(stats::overview))
+        .routes(routes!(stats::domain))
+        .routes(routes!(stats::blocked_senders))
+        .routes(routes!(stats::abuse_settings, stats::set_abuse_settings))
         .routes(routes!(forwards::get, forwards::set))
         .routes(routes!(aliases::list, aliases::create))
         .routes(routes!(aliases::remove))

@@ -116,6 +116,27 @@ pub async fn totp_disable(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/2fa/recovery-codes",
+    tag = "me",
+    summary = "New recovery codes in place of the old ones, with a code",
+    request_body = CodeBody,
+    responses((status = 200, description = "{recovery_codes}, shown this once"), (status = 400, description = "code does not match"))
+)]
+pub async fn recovery_codes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CodeBody>,
+) -> Result<Json<Value>, ApiError> {
+    key_may_write(&caller)?;
+    let codes = state
+        .directory
+        .recovery_codes_renew(&caller.0.account.email, &body.code)
+        .await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordBody {
     current: String,

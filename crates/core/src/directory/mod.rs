@@ -10,6 +10,7 @@ mod auth;
 mod domains;
 mod forwards;
 mod limits;
+pub mod stats;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use mailroom_store::{Account, Delivery, DeliveryTarget, Flags, Folder, SpecialUse};
+use mailroom_store::{Account, Delivery, DeliveryTarget, Flags, Folder, SpecialUse, StatKind};
 
 use super::resolve::over_quota;
 use super::{Mail, MailboxEvent, MessageState, Resolved};
@@ -93,6 +93,16 @@ impl Mail {
                 targets,
             })
             .await?;
+        // Stats: one message received per domain it reached.
+        let mut domains: Vec<&str> = copies
+            .iter()
+            .map(|(a, _)| crate::address::domain_of(&a.email))
+            .collect();
+        domains.sort_unstable();
+        domains.dedup();
+        for domain in domains {
+            self.store.stats_count(domain, StatKind::Received);
+        }
         for d in &delivered {
             self.events.publish(MailboxEvent::Appended {
                 account_id: d.account_id,

@@ -10,6 +10,7 @@ mod deliver;
 mod events;
 mod hops;
 mod mailboxes;
+mod notice;
 mod resolve;
 mod sender;
 mod state;
@@ -50,6 +51,8 @@ pub struct Mail {
     pub(crate) ip_buckets: Arc<crate::sending::IpBuckets>,
     /// The sender rewriting key, read from the store on first use.
     srs: Arc<tokio::sync::OnceCell<Srs>>,
+    /// Recent outbound refusals and bounces per account (abuse blocks).
+    pub(crate) abuse: Arc<crate::abuse::AbuseTracker>,
 }
 
 impl Mail {
@@ -66,6 +69,7 @@ impl Mail {
             settings: Arc::new(settings),
             ip_buckets: Arc::default(),
             srs: Arc::default(),
+            abuse: Arc::default(),
         }
     }
 
@@ -91,5 +95,11 @@ impl Mail {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Counts one event for the domain of `address` in today's stats.
+    pub fn count(&self, address: &str, kind: mailroom_store::StatKind) {
+        self.store
+            .stats_count(crate::address::domain_of(address), kind);
     }
 }

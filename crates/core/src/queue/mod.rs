@@ -201,7 +201,17 @@ impl Queue {
         } else {
             self.content(queued.id).await?
         };
+        let settled = results
+            .iter()
+            .filter(|r| r.status != RecipientStatus::Pending)
+            .count() as u32;
         self.store.queue_record(results).await?;
+        if let Some(account_id) = queued.account_id {
+            let id = crate::abuse::message_id_of(&original);
+            self.mail
+                .note_outcomes(account_id, settled, failures.len() as u32, id)
+                .await?;
+        }
         if !failures.is_empty() {
             self.bounce(queued, &failures, &original, Report::Failed)
                 .await?;

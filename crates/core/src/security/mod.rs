@@ -4,7 +4,7 @@
 //! failures (`guard.rs`) and the security log (`audit.rs`).
 
 mod access;
-mod audit;
+pub(crate) mod audit;
 mod devices;
 mod guard;
 mod login;

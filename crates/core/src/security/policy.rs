@@ -4,12 +4,10 @@
 //! administrator re-enables must set up 2FA before anything else works.
 //! On by default; a MasterAdmin may turn it off or change the period.
 
-use std::sync::Arc;
-
 use mailroom_store::{Account, AccountChange, Role};
 use serde::Serialize;
 
-use crate::mail::{InboundMessage, Mail, Resolved, Trace};
+use crate::mail::Mail;
 use crate::{CoreError, Directory, Result};
 
 /// How a disabling by this policy starts its recorded reason.
@@ -147,49 +145,21 @@ impl Directory {
         days_left: i64,
         deadline: i64,
     ) -> Result<()> {
-        let hostname = mail.settings().hostname.clone();
         let plural = if days_left == 1 { "day" } else { "days" };
-        let body = format!(
-            "From: Mail Security <postmaster@{hostname}>\r\n\
-             To: <{email}>\r\n\
-             Subject: Action needed: turn on two-factor authentication ({days_left} {plural} left)\r\n\
-             Date: {date}\r\n\
-             Message-ID: <2fa-reminder.{id}.{now}@{hostname}>\r\n\
-             Auto-Submitted: auto-generated\r\n\
-             MIME-Version: 1.0\r\n\
-             Content-Type: text/plain; charset=utf-8\r\n\
-             \r\n\
-             Your account {email} does not have two-factor authentication (2FA) turned on.\r\n\
-             This service requires it. If 2FA is still off on {deadline}, your account\r\n\
-             will be disabled automatically and an administrator will have to enable it again.\r\n\
-             \r\n\
-             To turn it on: log in to the portal, open Security, choose \"Set up 2FA\" and scan\r\n\
-             the code with an authenticator app. Then create a device password on the same\r\n\
-             page for each mail program (phone, laptop): they use it instead of your password.\r\n",
+        let text = format!(
+            "Your account {email} does not have two-factor authentication (2FA) turned on.\n\
+             This service requires it. If 2FA is still off on {deadline}, your account\n\
+             will be disabled automatically and an administrator will have to enable it again.\n\
+             \n\
+             To turn it on: log in to the portal, open My account, choose \"Set up 2FA\" and scan\n\
+             the code with an authenticator app. Then create a device password on the same\n\
+             page for each mail program (phone, laptop): they use it instead of your password.",
             email = account.email,
-            date = crate::time::rfc5322(self.store.now()),
-            id = account.id,
-            now = self.store.now(),
             deadline = crate::time::rfc5322(deadline),
         );
-        let message = InboundMessage {
-            body: Arc::new(body.into_bytes()),
-            recipients: vec![Resolved {
-                address: account.email.clone(),
-                accounts: vec![account.clone()],
-                forwards: Vec::new(),
-            }],
-            trace: Trace {
-                helo: hostname.clone(),
-                peer: std::net::IpAddr::from([127, 0, 0, 1]),
-                protocol: "LOCAL",
-                id: format!("2fa{}", account.id),
-                return_path: String::new(),
-            },
-        };
-        if let Err(refusal) = mail.deliver_inbound(message).await? {
-            tracing::warn!(account = %account.email, ?refusal, "2FA reminder not delivered");
-        }
+        let subject =
+            format!("Action needed: turn on two-factor authentication ({days_left} {plural} left)");
+        mail.deliver_notice(account, &subject, &text).await?;
         Ok(())
     }
 }

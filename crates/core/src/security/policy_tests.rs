@@ -3,90 +3,13 @@
 //! set up 2FA, then back to normal.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
-use mailroom_store::{ManualClock, Role, SqliteStore, Store};
-
-use crate::Directory;
-use crate::directory::{AccountSettings, NewAccountRequest, PasswordInput};
-use crate::mail::{ChangeBus, Mail, MailSettings};
+use crate::directory::AccountSettings;
 use crate::security::{Denial, LoginRequest, Protocol};
 
-const START: i64 = 1_800_000_000;
-const DAY: i64 = 86_400;
-const PASSWORD: &str = "Correct1HorseBattery";
-
-struct World {
-    directory: Directory,
-    mail: Mail,
-    clock: ManualClock,
-    store: Arc<SqliteStore>,
-    _tmp: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let tmp = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(START);
-    let store = Arc::new(SqliteStore::open(tmp.path(), Arc::new(clock.clone())).unwrap());
-    let directory = Directory::new(store.clone());
-    let mail = Mail::new(
-        store.clone(),
-        Arc::new(clock.clone()),
-        ChangeBus::default(),
-        MailSettings {
-            hostname: "mx.example.test".into(),
-            recipient_delimiter: "+".into(),
-        },
-    );
-    directory.add_domain("example.test").await.unwrap();
-    for (email, role) in [
-        ("bob@example.test", Role::MailUser),
-        ("root@example.test", Role::MasterAdmin),
-    ] {
-        directory
-            .add_account(NewAccountRequest {
-                email: email.into(),
-                password: PasswordInput::Plain(PASSWORD.into()),
-                role,
-                quota_bytes: None,
-            })
-            .await
-            .unwrap();
-    }
-    World {
-        directory,
-        mail,
-        clock,
-        store,
-        _tmp: tmp,
-    }
-}
+use crate::test_world::{DAY, PASSWORD, World, world};
 
 impl World {
-    /// Subjects of the messages in an account's Inbox.
-    async fn inbox_subjects(&self, email: &str) -> Vec<String> {
-        let account = self.store.account_get(email).await.unwrap().unwrap();
-        let inbox = self
-            .store
-            .mailbox_get(account.id, "INBOX")
-            .await
-            .unwrap()
-            .unwrap();
-        let mut subjects = Vec::new();
-        for meta in self.store.messages_from_uid(inbox.id, 1).await.unwrap() {
-            let content = self
-                .store
-                .message_content(inbox.id, meta.uid)
-                .await
-                .unwrap();
-            let text = String::from_utf8_lossy(&content).to_string();
-            if let Some(line) = text.lines().find(|l| l.starts_with("Subject: ")) {
-                subjects.push(line["Subject: ".len()..].to_string());
-            }
-        }
-        subjects
-    }
-
     async fn login(&self, protocol: Protocol) -> Result<(), Denial> {
         self.directory
             .login(LoginRequest {
@@ -199,23 +122,7 @@ async fn reminders_then_disabled_then_only_enrolment_until_2fa_is_on() {
         .await
         .unwrap();
     assert!(run.disabled.is_empty(), "{run:?}");
-    let enrolment = w
-        .directory
-        .totp_setup("bob@example.test", "mx.example.test")
-        .await
-        .unwrap();
-    let code = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(&enrolment.secret).unwrap())
-        .with_account_name("bob@example.test")
-        .with_issuer(Some("mx.example.test"))
-        .build()
-        .unwrap()
-        .generate(w.store.now() as u64)
-        .to_string();
-    w.directory
-        .totp_confirm("bob@example.test", &code)
-        .await
-        .unwrap();
+    w.enable_2fa("bob@example.test").await;
     let bob = w.directory.account("bob@example.test").await.unwrap();
     assert!(bob.two_factor && !bob.must_enroll && bob.two_factor_off_since.is_none());
     // ...and with 2FA on, mail clients need a device password.

@@ -152,6 +152,33 @@ impl Directory {
         Ok(())
     }
 
+    /// New recovery codes in place of the old ones (lost or used up);
+    /// needs a current code, shown this once.
+    pub async fn recovery_codes_renew(&self, email: &str, code: &str) -> Result<Vec<String>> {
+        let account = self.account(email).await?;
+        if !account.two_factor {
+            return Err(CoreError::Invalid(format!(
+                "2FA is not on for {}",
+                account.email
+            )));
+        }
+        if !self.second_factor_ok(&account, code).await? {
+            return Err(CoreError::Invalid(
+                "that code does not match (or was already used)".into(),
+            ));
+        }
+        let codes = self.new_recovery_codes(account.id).await?;
+        self.audit(
+            Some(&account.email),
+            None,
+            None,
+            "recovery-codes-renewed",
+            None,
+        )
+        .await;
+        Ok(codes)
+    }
+
     pub async fn recovery_codes_left(&self, email: &str) -> Result<usize> {
         let account = self.account(email).await?;
         Ok(self.store.recovery_codes_left(account.id).await?)

@@ -1,13 +1,14 @@
 //! The directory over the JSON API, and who may do what: every endpoint
 //! against a MasterAdmin, the DomainAdmin of the domain, the DomainAdmin
-//! of another domain, a MailUser and an anonymous caller. Objects outside
-//! a caller's scope answer 404, so nothing can be enumerated.
+//! of another domain, a MailUser, an anonymous caller, and sessions of an
+//! account whose API access was turned off or that was disabled. Objects
+//! outside a caller's scope answer 404, so nothing can be enumerated.
 
 use crate::{run_python, server};
 
 const PRELUDE: &str = include_str!("api_prelude.py");
 
-fn add(server: &mailroom_testkit::Server, email: &str, role: &str) {
+pub(crate) fn add(server: &mailroom_testkit::Server, email: &str, role: &str) {
     server
         .cli_with_stdin(
             &["account", "add", email, "--role", role, "--password-stdin"],
@@ -30,6 +31,8 @@ fn every_endpoint_answers_each_role_as_its_scope_allows() {
     add(&server, "oa@other.test", "domain-admin");
     add(&server, "bob@example.test", "mail-user");
     add(&server, "zed@other.test", "mail-user");
+    add(&server, "noapi@example.test", "domain-admin");
+    add(&server, "gone@example.test", "domain-admin");
     server
         .cli(&["domain-admin", "grant", "da@example.test", "example.test"])
         .ok();
@@ -46,6 +49,13 @@ ROLES = ["master", "da", "oa", "user", "anon"]
 USERS = {{"master": "root@example.test", "da": "da@example.test", "oa": "oa@other.test", "user": "bob@example.test"}}
 TOKENS = {{role: login(user, "{pw}")[1]["token"] for role, user in USERS.items()}}
 TOKENS["anon"] = None
+# Sessions opened before their account lost API access, or was disabled:
+# every endpoint refuses them.
+for role, user in (("noapi", "noapi@example.test"), ("gone", "gone@example.test")):
+    TOKENS[role] = login(user, "{pw}")[1]["token"]
+check(call("PATCH", "/api/v1/accounts/noapi@example.test", {{"api_access": False}}, token=TOKENS["master"])[0] == 200)
+check(call("PATCH", "/api/v1/accounts/gone@example.test", {{"enabled": False}}, token=TOKENS["master"])[0] == 200)
+ROLES += ["noapi", "gone"]
 # (method, path, body, expected status for master, da, oa, user, anon)
 MATRIX = [
     ("GET", "/api/v1/domains", None, [200, 200, 200, 403, 401]),
@@ -93,10 +103,18 @@ MATRIX = [
     ("GET", "/api/v1/me/device-passwords", None, [200, 200, 200, 200, 401]),
     ("POST", "/api/v1/me/api-keys", {{"name": "k-{{role}}", "read_only": True}}, [201, 201, 201, 201, 401]),
     ("GET", "/api/v1/me/api-keys", None, [200, 200, 200, 200, 401]),
+    ("POST", "/api/v1/me/2fa/recovery-codes", {{"code": "000000"}}, [400, 400, 400, 400, 401]),
+    ("GET", "/api/v1/stats", None, [200, 200, 200, 403, 401]),
+    ("GET", "/api/v1/stats?domain=example.test", None, [200, 200, 404, 403, 401]),
+    ("GET", "/api/v1/domains/example.test/stats?days=3", None, [200, 200, 404, 404, 401]),
+    ("GET", "/api/v1/stats/blocked-senders", None, [200, 200, 200, 403, 401]),
+    ("POST", "/api/v1/accounts/bob@example.test/unblock-sending", {{}}, [409, 409, 404, 403, 401]),
+    ("GET", "/api/v1/abuse/settings", None, [200, 403, 403, 403, 401]),
+    ("PUT", "/api/v1/abuse/settings", {{"spam_refusals_per_hour": 3, "limit_refusals_per_hour": 100, "bounce_percent": 30, "bounce_min_recipients": 20}}, [200, 403, 403, 403, 401]),
 ]
 failures = []
 for method, path, body, expected in MATRIX:
-    for role, want in zip(ROLES, expected):
+    for role, want in zip(ROLES, expected + [403, 401]):
         b = None if body is None else json.loads(json.dumps(body).replace("{{role}}", role))
         status, reply, _ = call(method, path, b, token=TOKENS[role])
         if status != want:

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary, real sockets, real clients.
 //! One test binary with a module per area keeps link times down.
 
+mod abuse;
 mod api_auth;
 mod api_resources;
 mod cli;

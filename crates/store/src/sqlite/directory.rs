@@ -103,7 +103,8 @@ fn forget_destination(conn: &Connection, address: &str) -> Result<()> {
 const ACCOUNT_COLUMNS: &str = "id, domain_id, email, password_hash, role, enabled, api_access, \
                                quota_bytes, used_bytes, created_at, pop3_delete, \
                                pop3_last_used_at, pop3_last_ip, two_factor, disabled_reason, \
-                               two_factor_off_since, two_factor_notices, must_enroll";
+                               two_factor_off_since, two_factor_notices, must_enroll, \
+                               password_changed_at";
 
 fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let role: String = row.get(4)?;
@@ -132,6 +133,7 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         two_factor_off_since: row.get(15)?,
         two_factor_notices: row.get(16)?,
         must_enroll: row.get(17)?,
+        password_changed_at: row.get(18)?,
     })
 }
 
@@ -212,6 +214,7 @@ pub(crate) fn account_update(
     conn: &Connection,
     email: &str,
     change: &AccountChange,
+    now: i64,
 ) -> Result<Account> {
     let account = account_require(conn, email)?;
     let quota = match change.quota_bytes {
@@ -221,7 +224,8 @@ pub(crate) fn account_update(
     conn.execute(
         "UPDATE accounts SET enabled = ?2, api_access = ?3, quota_bytes = ?4, role = ?5,
                 password_hash = ?6, pop3_delete = ?7, disabled_reason = ?8,
-                two_factor_notices = ?9, must_enroll = ?10, two_factor_off_since = ?11
+                two_factor_notices = ?9, must_enroll = ?10, two_factor_off_since = ?11,
+                password_changed_at = CASE WHEN ?12 THEN ?13 ELSE password_changed_at END
          WHERE id = ?1",
         params![
             account.id,
@@ -245,6 +249,8 @@ pub(crate) fn account_update(
                 .unwrap_or(account.two_factor_notices),
             change.must_enroll.unwrap_or(account.must_enroll),
             change.two_factor_off_since.or(account.two_factor_off_since),
+            change.password_hash.is_some(),
+            now,
         ],
     )?;
     super::security::bump_credentials(conn)?;

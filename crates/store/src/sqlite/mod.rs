@@ -11,6 +11,7 @@ mod schema;
 mod security;
 mod sending;
 mod spam;
+mod stats;
 mod web_sessions;
 mod writer;
 
@@ -23,10 +24,10 @@ use rusqlite::Connection;
 
 use crate::{
     Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BlobId, BlobStore, Clock, Copied,
-    Delivered, Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange, FlagOutcome, Flags,
-    Forwarding, Mailbox, MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent,
-    SendClass, SendLimit, SpamListEntry, SpamThresholds, SpecialUse, Store, StoreError, TotpState,
-    WebSession,
+    DayStats, Delivered, Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange,
+    FlagOutcome, Flags, Forwarding, Mailbox, MessageMeta, NewAccount, NewQueued, Queued, Result,
+    SecurityEvent, SendClass, SendLimit, SendingBlock, SpamListEntry, SpamThresholds, SpecialUse,
+    StatKind, Store, StoreError, TotpState, WebSession,
 };
 use crate::{DomainLimits, DomainUsage};
 use readers::Readers;
@@ -45,6 +46,7 @@ struct Inner {
     writer: Writer,
     blobs: Arc<BlobStore>,
     clock: Arc<dyn Clock>,
+    stats: Arc<stats::PendingStats>,
 }
 
 /// Several processes (the server and the CLI) share the database; a writer
@@ -75,12 +77,14 @@ impl SqliteStore {
         let mut conn = open_connection(&db_path)?;
         schema::migrate(&mut conn)?;
         let blobs = Arc::new(BlobStore::open(data_dir.join("blobs"))?);
+        let pending = Arc::new(stats::PendingStats::default());
         Ok(Self {
             inner: Arc::new(Inner {
                 readers: Readers::new(db_path),
-                writer: Writer::start(conn),
+                writer: Writer::start(conn, pending.clone()),
                 blobs,
                 clock,
+                stats: pending,
             }),
         })
     }
@@ -191,7 +195,8 @@ impl Store for SqliteStore {
 
     async fn account_update(&self, email: &str, change: AccountChange) -> Result<Account> {
         let email = email.to_string();
-        self.write(move |c| directory::account_update(c, &email, &change))
+        let now = self.now();
+        self.write(move |c| directory::account_update(c, &email, &change, now))
             .await
     }
 
@@ -716,6 +721,35 @@ impl Store for SqliteStore {
     async fn domain_limits_set(&self, domain: &str, limits: DomainLimits) -> Result<()> {
         let domain = domain.to_string();
         self.write(move |c| spam::limits_set(c, &domain, &limits))
+            .await
+    }
+
+    fn stats_count(&self, domain: &str, kind: StatKind) {
+        self.inner.stats.add(domain, self.now(), kind);
+    }
+
+    async fn stats_days(&self, domain: &str, from_day: i64) -> Result<Vec<DayStats>> {
+        let domain = domain.to_string();
+        // Through the writer: the counts still in memory are written first.
+        self.write(move |c| stats::days(c, &domain, from_day)).await
+    }
+
+    async fn sending_block_get(&self, account_id: i64) -> Result<Option<SendingBlock>> {
+        self.read(move |c| stats::block_get(c, account_id)).await
+    }
+
+    async fn sending_block_set(
+        &self,
+        account_id: i64,
+        block: Option<SendingBlock>,
+    ) -> Result<bool> {
+        self.write(move |c| stats::block_set(c, account_id, block.as_ref()))
+            .await
+    }
+
+    async fn sending_block_list(&self, domain: Option<&str>) -> Result<Vec<SendingBlock>> {
+        let domain = domain.map(str::to_string);
+        self.read(move |c| stats::block_list(c, domain.as_deref()))
             .await
     }
 

@@ -307,6 +307,28 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    // v5: message counts per domain and day (Stats), accounts blocked from
+    // sending for abuse, and when a password last changed (an unblock
+    // needs a new one).
+    r#"
+    CREATE TABLE domain_stats (
+        domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+        day INTEGER NOT NULL,
+        received INTEGER NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (domain_id, day)
+    );
+    CREATE TABLE sending_blocks (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        -- Newline-separated: the counts that tripped it, sample Message-IDs.
+        evidence TEXT NOT NULL,
+        message_ids TEXT NOT NULL,
+        blocked_at INTEGER NOT NULL
+    );
+    ALTER TABLE accounts ADD COLUMN password_changed_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

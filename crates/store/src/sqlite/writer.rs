@@ -13,6 +13,8 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::stats::PendingStats;
+
 use crate::{Result, StoreError};
 
 /// Upper bound on writes per transaction, to keep latency bounded.
@@ -80,11 +82,11 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection) -> Self {
+    pub(crate) fn start(conn: Connection, stats: std::sync::Arc<PendingStats>) -> Self {
         let (queue, jobs) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || write_loop(conn, jobs))
+            .spawn(move || write_loop(conn, jobs, &stats))
             .expect("spawn the store writer thread");
         Self {
             queue: Mutex::new(Some(queue)),
@@ -123,7 +125,7 @@ impl Drop for Writer {
     }
 }
 
-fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>) {
+fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>, stats: &PendingStats) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -139,6 +141,16 @@ fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>) {
             }
             continue;
         }
+        // Counts ride along with the batch; a failure loses only them.
+        if let Err(error) = conn
+            .execute_batch("SAVEPOINT stats")
+            .map_err(StoreError::from)
+            .and_then(|()| stats.write(&conn))
+            .and_then(|()| Ok(conn.execute_batch("RELEASE stats")?))
+        {
+            tracing::warn!(%error, "message counts not recorded");
+            let _ = conn.execute_batch("ROLLBACK TO stats; RELEASE stats");
+        }
         let finishers: Vec<Finisher> = batch.into_iter().map(|job| job.run(&conn)).collect();
         let commit_error = conn.execute_batch("COMMIT").err().map(|e| e.to_string());
         if commit_error.is_some() {
@@ -147,5 +159,9 @@ fn write_loop(conn: Connection, jobs: Receiver<Box<dyn Job>>) {
         for finish in finishers {
             finish(commit_error.as_deref());
         }
+    }
+    // Closing: what was counted since the last batch is kept too.
+    if let Err(error) = stats.write(&conn) {
+        tracing::warn!(%error, "message counts not recorded at close");
     }
 }

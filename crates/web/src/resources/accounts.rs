@@ -279,3 +279,26 @@ pub async fn reset_two_factor(
     state.directory.totp_reset(&target.email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Lets a blocked account send again, once it is safe (see
+/// `Directory::unblock_sending`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{email}/unblock-sending",
+    tag = "accounts",
+    summary = "Lift a block on sending (administrators; needs a new password and 2FA)",
+    params(("email" = String, Path)),
+    responses((status = 204, description = "unblocked"), (status = 409, description = "not blocked, or not safe yet"))
+)]
+pub async fn unblock_sending(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(email): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (_, target) = managed(&state, &caller, &email).await?;
+    state
+        .directory
+        .unblock_sending(&target.email, &caller.0.account.email)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -11,7 +11,7 @@ mod recipients;
 mod relay;
 mod smuggling;
 mod starttls;
-mod submission;
+pub(crate) mod submission;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 
 use crate::{bob, run_python};
 
-const PRELUDE: &str = r#"
+pub(crate) const PRELUDE: &str = r#"
 import imaplib, os, smtplib, ssl, sys
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
