@@ -1,14 +1,36 @@
-//! The portal's files, embedded in the binary: one page, one script, one
-//! style sheet; no framework and no build step. Served with a strict
-//! Content-Security-Policy (no inline script) and no framing.
+//! The portal's files, embedded in the binary: one page, its JavaScript
+//! modules and one style sheet; no framework and no build step. Served
+//! with a strict Content-Security-Policy (no inline script) and no
+//! framing.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_FRAME_OPTIONS};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+use axum::extract::Path;
+
+use crate::error::ApiError;
+
 const INDEX: &str = include_str!("../portal/index.html");
-const APP: &str = include_str!("../portal/app.js");
-const STYLE: &str = include_str!("../portal/style.css");
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every file under `/portal/`, with its type.
+const FILES: &[(&str, &str, &str)] = &[
+    ("app.js", include_str!("../portal/app.js"), JS),
+    ("ui.js", include_str!("../portal/ui.js"), JS),
+    ("mail.js", include_str!("../portal/mail.js"), JS),
+    ("domain.js", include_str!("../portal/domain.js"), JS),
+    ("settings.js", include_str!("../portal/settings.js"), JS),
+    ("stats.js", include_str!("../portal/stats.js"), JS),
+    ("server.js", include_str!("../portal/server.js"), JS),
+    ("me.js", include_str!("../portal/me.js"), JS),
+    (
+        "style.css",
+        include_str!("../portal/style.css"),
+        "text/css; charset=utf-8",
+    ),
+];
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -34,10 +56,10 @@ pub async fn index() -> Response {
     file(INDEX, "text/html; charset=utf-8")
 }
 
-pub async fn app() -> Response {
-    file(APP, "text/javascript; charset=utf-8")
-}
-
-pub async fn style() -> Response {
-    file(STYLE, "text/css; charset=utf-8")
+pub async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
+    FILES
+        .iter()
+        .find(|(file_name, _, _)| *file_name == name)
+        .map(|(_, body, kind)| file(body, kind))
+        .ok_or_else(|| crate::scope::not_found("file"))
 }
