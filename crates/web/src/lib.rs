@@ -74,6 +74,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(domains::list, domains::create))
         .routes(routes!(domains::get, domains::remove))
         .routes(routes!(domains::dns))
+        .routes(routes!(domains::dkim))
         .routes(routes!(domains::limits, domains::set_limits))
         .routes(routes!(domains::suspend))
         .routes(routes!(accounts::list, accounts::create))

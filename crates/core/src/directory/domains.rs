@@ -29,6 +29,12 @@ impl Directory {
         Ok(dkim::records(&name, hostname, &keys))
     }
 
+    /// The domain's DKIM keys (the private halves are never serialised).
+    pub async fn dkim_keys(&self, name: &str) -> Result<Vec<mailroom_store::DkimKey>> {
+        let name = address::domain(name)?;
+        Ok(self.store.dkim_keys(&name).await?)
+    }
+
     pub async fn domain(&self, name: &str) -> Result<Domain> {
         let name = address::domain(name)?;
         self.store

@@ -64,6 +64,7 @@ MATRIX = [
     ("GET", "/api/v1/domains/nosuch.test", None, [404, 404, 404, 404, 401]),
     ("GET", "/api/v1/domains/example.test/dns", None, [200, 200, 404, 404, 401]),
     ("GET", "/api/v1/domains/example.test/limits", None, [200, 200, 404, 404, 401]),
+    ("GET", "/api/v1/domains/example.test/dkim", None, [200, 200, 404, 404, 401]),
     ("POST", "/api/v1/domains/example.test/resume", {{}}, [200, 403, 404, 404, 401]),
     ("GET", "/api/v1/accounts", None, [200, 200, 200, 403, 401]),
     ("GET", "/api/v1/accounts?domain=example.test", None, [200, 200, 404, 403, 401]),
@@ -128,6 +129,9 @@ check(all(a["email"].endswith("@example.test") for a in listed["items"]), listed
 check(all("password_hash" not in a for a in listed["items"]), "no hashes")
 domains = call("GET", "/api/v1/domains", token=TOKENS["oa"])[1]
 check([d["name"] for d in domains["items"]] == ["other.test"], domains)
+# DKIM keys: public halves only.
+keys = call("GET", "/api/v1/domains/example.test/dkim", token=TOKENS["da"])[1]["items"]
+check(sorted(k["algorithm"] for k in keys) == ["ed25519-sha256", "rsa-sha256"] and all("private_key" not in k and k["public_key"] for k in keys), keys)
 # Pages.
 page = call("GET", "/api/v1/accounts?limit=2&offset=1", token=TOKENS["master"])[1]
 check(len(page["items"]) == 2 and page["total"] > 3 and page["offset"] == 1, page)

@@ -175,6 +175,23 @@ pub async fn dns(
     Ok(Json(json!({ "records": records })))
 }
 
+/// The domain's DKIM keys (public parts): what outgoing mail is signed
+/// with, one signature per key.
+#[utoipa::path(get, path = "/api/v1/domains/{name}/dkim", tag = "domains",
+    summary = "The domain's DKIM keys (selector, algorithm, public key)",
+    params(("name" = String, Path)), responses((status = 200, description = "keys")))]
+pub async fn dkim(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    usable(&caller)?;
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let name = visible(&state, &scope, &name).await?;
+    let keys = state.directory.dkim_keys(&name).await?;
+    Ok(Json(json!({ "items": keys })))
+}
+
 /// A domain's limits (`null`: none).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Limits {

@@ -1,0 +1,128 @@
+//! The Bayesian classifier: Gary Robinson's per-token estimate and Fisher's
+//! chi-square combining (as in SpamBayes), over counts of how many spam
+//! and ham messages contained each token.
+
+/// How many spam and ham messages contained a token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub spam: u32,
+    pub ham: u32,
+}
+
+/// Messages trained, by class.
+pub type Totals = Counts;
+
+/// Messages of each class needed before the classifier has an opinion.
+pub const MIN_TRAINED: u32 = 20;
+
+/// Strength of the prior belief (Robinson's s) and its value (x).
+const PRIOR_STRENGTH: f64 = 0.45;
+const PRIOR: f64 = 0.5;
+/// Tokens closer to 0.5 than this say nothing.
+const MIN_DISTANCE: f64 = 0.1;
+/// The most telling tokens used per message.
+const MAX_CLUES: usize = 150;
+
+/// The probability that the message is spam, from its tokens' counts;
+/// `None` until enough of each class has been trained.
+pub fn spam_probability(counts: impl IntoIterator<Item = Counts>, totals: Totals) -> Option<f64> {
+    if totals.spam < MIN_TRAINED || totals.ham < MIN_TRAINED {
+        return None;
+    }
+    let (nspam, nham) = (f64::from(totals.spam), f64::from(totals.ham));
+    let mut clues: Vec<f64> = counts
+        .into_iter()
+        .filter(|c| c.spam + c.ham > 0)
+        .map(|c| {
+            let spam_ratio = f64::from(c.spam.min(totals.spam)) / nspam;
+            let ham_ratio = f64::from(c.ham.min(totals.ham)) / nham;
+            let p = spam_ratio / (spam_ratio + ham_ratio);
+            let n = f64::from(c.spam + c.ham);
+            (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n)
+        })
+        .filter(|f| (f - 0.5).abs() >= MIN_DISTANCE)
+        .collect();
+    if clues.is_empty() {
+        return Some(0.5);
+    }
+    clues.sort_by(|a, b| (b - 0.5).abs().total_cmp(&(a - 0.5).abs()));
+    clues.truncate(MAX_CLUES);
+    let n = clues.len();
+    let (mut ln_spam, mut ln_ham) = (0.0, 0.0);
+    for f in &clues {
+        let f = f.clamp(1e-6, 1.0 - 1e-6);
+        // Fisher: spam evidence is how unlikely the (1 - f) are if the
+        // message were random, and the other way round for ham.
+        ln_spam += (1.0 - f).ln();
+        ln_ham += f.ln();
+    }
+    let spamminess = 1.0 - chi2_q(-2.0 * ln_spam, 2 * n);
+    let hamminess = 1.0 - chi2_q(-2.0 * ln_ham, 2 * n);
+    Some((1.0 + spamminess - hamminess) / 2.0)
+}
+
+/// P(chi-square with `freedom` (even) degrees of freedom >= `x2`).
+fn chi2_q(x2: f64, freedom: usize) -> f64 {
+    let m = x2 / 2.0;
+    let mut term = (-m).exp();
+    let mut sum = term;
+    for i in 1..freedom / 2 {
+        term *= m / i as f64;
+        sum += term;
+    }
+    sum.min(1.0)
+}
+
+/// The tag a probability is reported as (`BAYES_95`: 0.95 to 0.99).
+pub fn tag(probability: f64) -> &'static str {
+    const BANDS: [(f64, &str); 10] = [
+        (0.01, "BAYES_00"),
+        (0.05, "BAYES_05"),
+        (0.20, "BAYES_20"),
+        (0.40, "BAYES_40"),
+        (0.60, "BAYES_50"),
+        (0.80, "BAYES_60"),
+        (0.95, "BAYES_80"),
+        (0.99, "BAYES_95"),
+        (0.999, "BAYES_99"),
+        (f64::INFINITY, "BAYES_999"),
+    ];
+    BANDS
+        .iter()
+        .find(|(below, _)| probability < *below)
+        .map_or("BAYES_999", |(_, tag)| tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOTALS: Totals = Counts {
+        spam: 100,
+        ham: 100,
+    };
+
+    #[test]
+    fn no_opinion_until_both_classes_are_known() {
+        let c = [Counts { spam: 10, ham: 0 }];
+        assert_eq!(spam_probability(c, Counts { spam: 100, ham: 5 }), None);
+    }
+
+    #[test]
+    fn spammy_tokens_win_and_hammy_tokens_lose() {
+        let spammy = vec![Counts { spam: 60, ham: 1 }; 20];
+        let hammy = vec![Counts { spam: 1, ham: 60 }; 20];
+        assert!(spam_probability(spammy, TOTALS).unwrap() > 0.99);
+        assert!(spam_probability(hammy, TOTALS).unwrap() < 0.01);
+        let unknown = vec![Counts { spam: 0, ham: 0 }; 20];
+        assert_eq!(spam_probability(unknown, TOTALS), Some(0.5));
+    }
+
+    #[test]
+    fn bands_have_names() {
+        assert_eq!(tag(0.0), "BAYES_00");
+        assert_eq!(tag(0.5), "BAYES_50");
+        assert_eq!(tag(0.97), "BAYES_95");
+        assert_eq!(tag(1.0), "BAYES_999");
+    }
+}

@@ -1,0 +1,388 @@
+//! A message as the rules see it: parsed once, with the headers that
+//! matter, the text, the HTML, the links and the attachment names.
+
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
+
+/// Text kept per message: enough to judge it, bounded so a huge message
+/// costs no more than a large one.
+const MAX_TEXT: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    /// Lower case.
+    pub address: Option<String>,
+}
+
+impl Mailbox {
+    pub fn domain(&self) -> Option<&str> {
+        self.address.as_deref()?.rsplit_once('@').map(|(_, d)| d)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderState<T> {
+    Missing,
+    Invalid,
+    Valid(T),
+}
+
+/// A link: where it goes and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub href: String,
+    /// The host of `href`, lower case (empty when it has none).
+    pub host: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The message could be parsed as RFC 5322 at all.
+    pub parsed: bool,
+    pub from: HeaderState<Mailbox>,
+    pub from_count: usize,
+    pub reply_to: Option<Mailbox>,
+    pub to_count: usize,
+    pub subject: Option<String>,
+    /// Seconds since the epoch.
+    pub date: HeaderState<i64>,
+    pub message_id: HeaderState<()>,
+    pub mime_version: bool,
+    pub list_unsubscribe: bool,
+    pub bulk_precedence: bool,
+    /// Plain text parts (HTML-only mail: its text), joined.
+    pub text: String,
+    /// HTML parts, joined, as sent.
+    pub html: String,
+    pub has_plain: bool,
+    pub has_html: bool,
+    pub images: usize,
+    /// Attachment file names, lower case.
+    pub attachments: Vec<String>,
+    pub links: Vec<Link>,
+    /// Header lines as `name: value` for the classifier (a few names).
+    pub header_text: Vec<(String, String)>,
+}
+
+fn push_bounded(into: &mut String, text: &str) {
+    if into.len() >= MAX_TEXT {
+        return;
+    }
+    let room = MAX_TEXT - into.len();
+    let mut end = text.len().min(room);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    into.push_str(&text[..end]);
+    into.push('\n');
+}
+
+fn mailbox(value: Option<&mail_parser::Address<'_>>) -> Option<Mailbox> {
+    let first = value?.first()?;
+    Some(Mailbox {
+        name: first
+            .name()
+            .map(str::to_string)
+            .filter(|n| !n.trim().is_empty()),
+        address: first
+            .address()
+            .map(str::to_lowercase)
+            .filter(|a| a.contains('@')),
+    })
+}
+
+/// Headers the classifier learns from, besides the body.
+const LEARNED_HEADERS: [&str; 6] = [
+    "Subject",
+    "From",
+    "Reply-To",
+    "To",
+    "Content-Type",
+    "X-Mailer",
+];
+
+impl View {
+    pub fn parse(raw: &[u8]) -> View {
+        let Some(message) = MessageParser::default().parse(raw) else {
+            return View::unparsed(raw);
+        };
+        let from = match message.header_raw("From") {
+            None => HeaderState::Missing,
+            Some(_) => match mailbox(message.from()) {
+                Some(m) if m.address.is_some() => HeaderState::Valid(m),
+                _ => HeaderState::Invalid,
+            },
+        };
+        let date = match (message.header_raw("Date"), message.date()) {
+            (None, _) => HeaderState::Missing,
+            (Some(_), Some(d)) if d.is_valid() => HeaderState::Valid(d.to_timestamp()),
+            (Some(_), _) => HeaderState::Invalid,
+        };
+        let message_id = match (message.header_raw("Message-ID"), message.message_id()) {
+            (None, _) => HeaderState::Missing,
+            (Some(_), Some(id)) if id.contains('@') && !id.contains(char::is_whitespace) => {
+                HeaderState::Valid(())
+            }
+            (Some(_), _) => HeaderState::Invalid,
+        };
+        let precedence = message
+            .header_raw("Precedence")
+            .map(|p| p.trim().to_ascii_lowercase());
+        let mut view = View {
+            parsed: true,
+            from_count: message.from().map_or(0, |a| a.iter().count()),
+            from,
+            reply_to: mailbox(message.reply_to()),
+            to_count: message.to().map_or(0, |a| a.iter().count()),
+            subject: message.subject().map(str::to_string),
+            date,
+            message_id,
+            mime_version: message.header_raw("MIME-Version").is_some(),
+            list_unsubscribe: message.header_raw("List-Unsubscribe").is_some(),
+            bulk_precedence: matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")),
+            text: String::new(),
+            html: String::new(),
+            has_plain: false,
+            has_html: false,
+            images: 0,
+            attachments: Vec::new(),
+            links: Vec::new(),
+            header_text: Vec::new(),
+        };
+        for name in LEARNED_HEADERS {
+            if let Some(value) = message.header(name) {
+                let text = match value {
+                    HeaderValue::Text(t) => t.to_string(),
+                    HeaderValue::TextList(l) => l.join(" "),
+                    HeaderValue::Address(a) => a
+                        .iter()
+                        .map(|x| {
+                            format!("{} {}", x.name().unwrap_or(""), x.address().unwrap_or(""))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    HeaderValue::ContentType(c) => {
+                        format!("{}/{}", c.ctype(), c.subtype().unwrap_or(""))
+                    }
+                    _ => message.header_raw(name).unwrap_or("").to_string(),
+                };
+                view.header_text.push((name.to_ascii_lowercase(), text));
+            }
+        }
+        for (i, part) in message.text_bodies().enumerate() {
+            if matches!(part.body, PartType::Text(_)) {
+                view.has_plain = true;
+            }
+            if let Some(text) = message.body_text(i) {
+                push_bounded(&mut view.text, &text);
+            }
+        }
+        for part in message.html_bodies() {
+            if let PartType::Html(html) = &part.body {
+                view.has_html = true;
+                push_bounded(&mut view.html, html);
+            }
+        }
+        if !view.has_plain && view.has_html && view.text.trim().is_empty() {
+            // HTML-only mail whose text part list is empty: take its text.
+            for i in 0..message.html_body_count() {
+                if let Some(text) = message.body_text(i) {
+                    push_bounded(&mut view.text, &text);
+                }
+            }
+        }
+        for part in message.attachments() {
+            let name = part.attachment_name().map(str::to_lowercase);
+            let is_image = part
+                .content_type()
+                .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
+            if is_image {
+                view.images += 1;
+            }
+            if let Some(name) = name {
+                view.attachments.push(name);
+            } else if !is_image && !matches!(part.body, PartType::Text(_) | PartType::Html(_)) {
+                view.attachments.push(String::new());
+            }
+        }
+        view.images += count_ci(&view.html, "<img");
+        view.links = crate::message::links(&view.html, &view.text);
+        view
+    }
+
+    fn unparsed(raw: &[u8]) -> View {
+        View {
+            parsed: false,
+            from: HeaderState::Missing,
+            from_count: 0,
+            reply_to: None,
+            to_count: 0,
+            subject: None,
+            date: HeaderState::Missing,
+            message_id: HeaderState::Missing,
+            mime_version: false,
+            list_unsubscribe: false,
+            bulk_precedence: false,
+            text: String::from_utf8_lossy(&raw[..raw.len().min(MAX_TEXT)]).into_owned(),
+            html: String::new(),
+            has_plain: true,
+            has_html: false,
+            images: 0,
+            attachments: Vec::new(),
+            links: Vec::new(),
+            header_text: Vec::new(),
+        }
+    }
+
+    pub fn from_mailbox(&self) -> Option<&Mailbox> {
+        match &self.from {
+            HeaderState::Valid(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+fn count_ci(haystack: &str, needle: &str) -> usize {
+    haystack.to_ascii_lowercase().matches(needle).count()
+}
+
+/// The host of a URL: after the scheme and any `user@`, before the port
+/// or path; lower case.
+pub fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or("").trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(name) {
+        let at = from + found;
+        from = at + name.len();
+        let before_ok = at == 0 || lower.as_bytes()[at - 1].is_ascii_whitespace();
+        let rest = lower[at + name.len()..].trim_start();
+        if !before_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let offset = tag.len() - rest.len() + 1;
+        let value = tag[offset..].trim_start();
+        let (quote, body) = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => (Some(q), &value[1..]),
+            _ => (None, value),
+        };
+        let end = match quote {
+            Some(q) => body.find(q).unwrap_or(body.len()),
+            None => body
+                .find(|c: char| c.is_whitespace() || c == '>')
+                .unwrap_or(body.len()),
+        };
+        return Some(body[..end].trim().to_string());
+    }
+    None
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
+/// Links of the HTML (`<a href>` with their text) and bare URLs of the
+/// text, at most a few hundred.
+pub fn links(html: &str, text: &str) -> Vec<Link> {
+    const MAX_LINKS: usize = 300;
+    let mut links = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while links.len() < MAX_LINKS {
+        let Some(found) = lower[from..].find("<a") else {
+            break;
+        };
+        let start = from + found;
+        let Some(tag_len) = lower[start..].find('>') else {
+            break;
+        };
+        let tag = &html[start..start + tag_len];
+        let body_start = start + tag_len + 1;
+        let body_end = lower[body_start..]
+            .find("</a")
+            .map_or(lower.len(), |e| body_start + e);
+        from = body_end.max(body_start);
+        let next = lower.as_bytes().get(start + 2).copied().unwrap_or(b' ');
+        if !next.is_ascii_whitespace() {
+            continue;
+        }
+        if let Some(href) = attribute(tag, "href") {
+            let text = strip_tags(&html[body_start..body_end]);
+            links.push(Link {
+                host: url_host(&href),
+                href,
+                text,
+            });
+        }
+    }
+    for scheme in ["http://", "https://"] {
+        let mut rest = text;
+        while links.len() < MAX_LINKS {
+            let Some(at) = rest.find(scheme) else { break };
+            let url: String = rest[at..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, '<' | '>' | '"' | '\'' | ')'))
+                .collect();
+            rest = &rest[at + scheme.len()..];
+            if !links.iter().any(|l: &Link| l.href == url) {
+                links.push(Link {
+                    host: url_host(&url),
+                    href: url,
+                    text: String::new(),
+                });
+            }
+        }
+    }
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_ignore_user_info_ports_and_case() {
+        assert_eq!(
+            url_host("http://paypal.com@evil.example:8080/x"),
+            "evil.example"
+        );
+        assert_eq!(url_host("HTTPS://Shop.Example./a?b"), "shop.example");
+        assert_eq!(url_host("http://[2001:db8::1]/"), "2001:db8::1");
+    }
+
+    #[test]
+    fn links_keep_their_text() {
+        let found = links(
+            r#"<p>Go <a class="x" href="https://evil.example/login">https://bank.example</a></p>"#,
+            "see http://plain.example/page.",
+        );
+        assert_eq!(found[0].host, "evil.example");
+        assert_eq!(found[0].text, "https://bank.example");
+        assert_eq!(found[1].host, "plain.example");
+    }
+}

@@ -1,0 +1,117 @@
+//! Header sanity: the sending host's name, From, Reply-To, Date,
+//! Message-ID, and display names that spoof an address.
+
+use super::{Context, Hit};
+use crate::message::{HeaderState, View};
+
+/// A day, in seconds: clocks may be wrong, not by this much.
+const DAY: i64 = 86_400;
+
+/// The client's HELO name (inbound only).
+pub(super) fn check_origin(view: &View, context: &Context, hits: &mut Vec<Hit>) {
+    let helo = context.helo.trim().to_ascii_lowercase();
+    if helo.starts_with('[') || helo.parse::<std::net::IpAddr>().is_ok() {
+        hits.push("HELO_IP_LITERAL");
+    } else if helo == "localhost" || helo.ends_with(".localdomain") {
+        hits.push("HELO_LOCALHOST");
+    } else if !helo.contains('.') {
+        hits.push("HELO_NO_DOT");
+    }
+    // The From: domain is one of ours, yet the message came from outside
+    // and did not pass DMARC: someone is spoofing the recipient's domain.
+    if let Some(domain) = view.from_mailbox().and_then(|m| m.domain())
+        && context.recipient_domains.iter().any(|d| d == domain)
+        && context.auth.dmarc != super::Check::Pass
+    {
+        hits.push("FROM_OWN_DOMAIN_UNAUTH");
+    }
+}
+
+fn looks_like_address(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | '"' | '\''))
+        .find(|w| {
+            w.contains('@')
+                && w.rsplit_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        })
+        .map(|w| w.to_ascii_lowercase())
+}
+
+pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
+    if !view.parsed {
+        hits.push("MIME_UNPARSABLE");
+        return;
+    }
+    match &view.from {
+        HeaderState::Missing => hits.push("MISSING_FROM"),
+        HeaderState::Invalid => hits.push("FROM_MALFORMED"),
+        HeaderState::Valid(from) => {
+            let domain = from.domain().unwrap_or("");
+            if let Some(reply) = view.reply_to.as_ref().and_then(|r| r.domain())
+                && !same_organisation(reply, domain)
+                && !view.list_unsubscribe
+            {
+                hits.push("FROM_REPLYTO_DIFF");
+            }
+            if let Some(name) = &from.name {
+                if let Some(shown) = looks_like_address(name)
+                    && shown != from.address.clone().unwrap_or_default()
+                {
+                    hits.push("FROM_NAME_SPOOF");
+                }
+                let lower = name.to_ascii_lowercase();
+                if context.recipient_domains.iter().any(|d| {
+                    !d.is_empty() && lower.contains(d.as_str()) && !same_organisation(domain, d)
+                }) {
+                    hits.push("FROM_NAME_RCPT_DOMAIN");
+                }
+            }
+        }
+    }
+    if view.from_count > 1 {
+        hits.push("FROM_MULTIPLE");
+    }
+    match view.date {
+        HeaderState::Missing => hits.push("MISSING_DATE"),
+        HeaderState::Invalid => hits.push("DATE_INVALID"),
+        HeaderState::Valid(at) if at > context.now + DAY => hits.push("DATE_IN_FUTURE"),
+        HeaderState::Valid(at) if at < context.now - 30 * DAY && context.now > 0 => {
+            hits.push("DATE_IN_PAST")
+        }
+        HeaderState::Valid(_) => {}
+    }
+    match view.message_id {
+        HeaderState::Missing => hits.push("MISSING_MID"),
+        HeaderState::Invalid => hits.push("MID_MALFORMED"),
+        HeaderState::Valid(()) => {}
+    }
+    if view.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        hits.push("MISSING_SUBJECT");
+    }
+    if view.to_count == 0 {
+        hits.push("MISSING_TO");
+    }
+    if (view.has_html || !view.attachments.is_empty()) && !view.mime_version {
+        hits.push("MISSING_MIME_VERSION");
+    }
+    if view.list_unsubscribe || view.bulk_precedence {
+        hits.push("BULK_MAIL");
+        if !view.list_unsubscribe {
+            hits.push("BULK_NO_UNSUBSCRIBE");
+        }
+    }
+}
+
+/// The same registered domain, roughly: one ends with the other's last
+/// two labels (`mail.shop.example` and `shop.example`).
+fn same_organisation(a: &str, b: &str) -> bool {
+    let base = |d: &str| {
+        let labels: Vec<&str> = d.rsplitn(3, '.').collect();
+        if labels.len() >= 2 {
+            format!("{}.{}", labels[1], labels[0])
+        } else {
+            d.to_string()
+        }
+    };
+    base(a) == base(b)
+}

@@ -1,0 +1,101 @@
+//! Phrases that are common in spam and phishing and rare elsewhere; the
+//! more distinct ones a message uses, the stronger the tag.
+
+use super::Hit;
+use crate::message::View;
+
+const PHRASES: &[&str] = &[
+    "act now",
+    "limited time offer",
+    "click here",
+    "buy now",
+    "order now",
+    "100% free",
+    "risk free",
+    "risk-free",
+    "no credit check",
+    "earn money",
+    "make money",
+    "work from home",
+    "you have been selected",
+    "you are a winner",
+    "claim your prize",
+    "claim your reward",
+    "viagra",
+    "cialis",
+    "weight loss",
+    "lose weight",
+    "cheap meds",
+    "online pharmacy",
+    "casino",
+    "lottery",
+    "wire transfer",
+    "bank account details",
+    "verify your account",
+    "account has been suspended",
+    "account will be suspended",
+    "password will expire",
+    "unusual activity",
+    "urgent response",
+    "dear friend",
+    "million dollars",
+    "next of kin",
+    "beneficiary",
+    "investment opportunity",
+    "double your",
+    "satisfaction guaranteed",
+    "no obligation",
+    "this is not spam",
+    "not junk",
+    "cash bonus",
+    "refinance",
+    "mortgage rate",
+    "lowest price",
+    "free trial",
+    "amazing deal",
+    "no catch",
+    "apply now",
+    "once in a lifetime",
+    "extra income",
+    "pre-approved",
+    "crypto investment",
+    "inheritance",
+    "business proposal",
+    "social security number",
+    "update your payment",
+    "confirm your identity",
+    "unclaimed funds",
+    "get paid",
+    "fast cash",
+    "hot singles",
+    "enlargement",
+    "miracle",
+    "as seen on",
+    "special promotion",
+    "exclusive deal",
+    "call now",
+    "reply now",
+    "dear customer",
+    "dear user",
+    "dear account holder",
+    "your account has been",
+    "kindly",
+    "remove you from",
+    "to be removed",
+    "increase sales",
+    "opt in",
+];
+
+pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
+    let mut text = view.subject.clone().unwrap_or_default();
+    text.push('\n');
+    text.push_str(&view.text);
+    let text = text.to_lowercase();
+    let found = PHRASES.iter().filter(|p| text.contains(*p)).count();
+    match found {
+        0 => {}
+        1..=2 => hits.push("SPAM_PHRASES_1"),
+        3..=5 => hits.push("SPAM_PHRASES_3"),
+        _ => hits.push("SPAM_PHRASES_6"),
+    }
+}

@@ -1,0 +1,188 @@
+//! What each tag is worth. The defaults below are ours; a MasterAdmin may
+//! override any of them (kept in the store, applied by the caller).
+
+use std::collections::HashMap;
+
+/// (tag, default score, what it means).
+pub const DEFAULTS: &[(&str, f64, &str)] = &[
+    (
+        "SPF_PASS",
+        -0.1,
+        "the sending host may send for the envelope domain (SPF)",
+    ),
+    (
+        "SPF_FAIL",
+        1.5,
+        "the envelope domain says this host may not send for it (SPF fail)",
+    ),
+    (
+        "SPF_SOFTFAIL",
+        0.7,
+        "the envelope domain doubts this host (SPF softfail)",
+    ),
+    ("SPF_NEUTRAL", 0.3, "SPF neutral"),
+    ("SPF_NONE", 0.1, "the envelope domain publishes no SPF"),
+    ("SPF_ERROR", 0.0, "SPF could not be checked (DNS error)"),
+    ("DKIM_VALID", -0.1, "a DKIM signature verifies"),
+    (
+        "DKIM_INVALID",
+        1.0,
+        "a DKIM signature is present but does not verify",
+    ),
+    ("DKIM_NONE", 0.1, "no DKIM signature"),
+    ("DKIM_ERROR", 0.0, "DKIM could not be checked (DNS error)"),
+    (
+        "DMARC_PASS",
+        -0.3,
+        "the From: domain is authenticated (DMARC)",
+    ),
+    (
+        "DMARC_FAIL",
+        2.0,
+        "the From: domain is not authenticated although it asks to be (DMARC)",
+    ),
+    ("ARC_INVALID", 0.5, "a broken ARC chain"),
+    (
+        "RDNS_MISMATCH",
+        0.8,
+        "the client's address has no matching reverse DNS name",
+    ),
+    (
+        "HELO_IP_LITERAL",
+        1.2,
+        "the client greeted with an IP address",
+    ),
+    ("HELO_LOCALHOST", 1.5, "the client greeted as localhost"),
+    (
+        "HELO_NO_DOT",
+        0.8,
+        "the client's greeting is not a full host name",
+    ),
+    (
+        "FROM_OWN_DOMAIN_UNAUTH",
+        3.0,
+        "From: claims the recipient's own domain without authentication",
+    ),
+    ("MIME_UNPARSABLE", 2.0, "the message cannot be parsed"),
+    ("MISSING_FROM", 1.0, "no From: header"),
+    ("FROM_MALFORMED", 1.5, "From: has no valid address"),
+    ("FROM_MULTIPLE", 1.0, "more than one From: address"),
+    (
+        "FROM_REPLYTO_DIFF",
+        1.5,
+        "replies go to another domain than the sender's",
+    ),
+    (
+        "FROM_NAME_SPOOF",
+        2.5,
+        "the sender's display name shows a different address",
+    ),
+    (
+        "FROM_NAME_RCPT_DOMAIN",
+        2.0,
+        "the sender's display name uses the recipient's domain",
+    ),
+    ("MISSING_DATE", 0.5, "no Date: header"),
+    ("DATE_INVALID", 1.0, "Date: cannot be read"),
+    ("DATE_IN_FUTURE", 1.5, "Date: is more than a day ahead"),
+    ("DATE_IN_PAST", 0.5, "Date: is more than 30 days old"),
+    ("MISSING_MID", 0.3, "no Message-ID: header"),
+    ("MID_MALFORMED", 0.5, "Message-ID: is malformed"),
+    ("MISSING_SUBJECT", 0.3, "no subject"),
+    ("MISSING_TO", 0.3, "no To: header"),
+    (
+        "MISSING_MIME_VERSION",
+        0.5,
+        "HTML or attachments without MIME-Version:",
+    ),
+    ("BULK_MAIL", 0.1, "bulk or list mail"),
+    (
+        "BULK_NO_UNSUBSCRIBE",
+        1.0,
+        "bulk mail without a List-Unsubscribe: header",
+    ),
+    ("SUBJ_ALL_CAPS", 1.0, "the subject is in capitals"),
+    (
+        "SUBJ_EXCESS_PUNCT",
+        1.0,
+        "the subject has repeated !! ?? or $$",
+    ),
+    ("SUBJ_MONEY", 0.5, "the subject talks money"),
+    ("BODY_MOSTLY_CAPS", 1.0, "the text is mostly capitals"),
+    ("BODY_EXCESS_EXCLAIM", 0.5, "the text has repeated !!!"),
+    ("EMPTY_BODY", 1.5, "no text and no attachment"),
+    ("HTML_ONLY", 0.5, "HTML without a plain text version"),
+    ("HTML_IMAGE_ONLY", 1.0, "images with hardly any text"),
+    (
+        "HTML_INVISIBLE_TEXT",
+        1.5,
+        "text hidden from the reader by its style",
+    ),
+    ("SPAM_PHRASES_1", 0.5, "one or two phrases common in spam"),
+    (
+        "SPAM_PHRASES_3",
+        1.5,
+        "three to five phrases common in spam",
+    ),
+    ("SPAM_PHRASES_6", 3.0, "six or more phrases common in spam"),
+    ("URI_IP_LITERAL", 2.0, "a link to a bare IP address"),
+    ("URI_SHORTENER", 1.0, "a link through a URL shortener"),
+    (
+        "URI_TEXT_MISMATCH",
+        2.5,
+        "a link shows one address and leads to another",
+    ),
+    ("URI_MANY", 0.5, "more than 50 links"),
+    (
+        "ATTACH_EXECUTABLE",
+        4.0,
+        "an attachment that runs as a program",
+    ),
+    (
+        "ATTACH_DOUBLE_EXT",
+        4.0,
+        "an attachment hiding its type behind a second extension",
+    ),
+    ("ATTACH_MACRO", 1.5, "an Office document with macros"),
+    (
+        "BAYES_00",
+        -2.0,
+        "the classifier: spam probability below 1%",
+    ),
+    ("BAYES_05", -1.0, "the classifier: 1 to 5%"),
+    ("BAYES_20", -0.5, "the classifier: 5 to 20%"),
+    ("BAYES_40", -0.1, "the classifier: 20 to 40%"),
+    ("BAYES_50", 0.5, "the classifier: 40 to 60%"),
+    ("BAYES_60", 1.5, "the classifier: 60 to 80%"),
+    ("BAYES_80", 3.0, "the classifier: 80 to 95%"),
+    ("BAYES_95", 4.5, "the classifier: 95 to 99%"),
+    ("BAYES_99", 6.0, "the classifier: 99 to 99.9%"),
+    ("BAYES_999", 7.0, "the classifier: above 99.9%"),
+];
+
+/// The scores in force: the defaults with any overrides.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreTable {
+    overrides: HashMap<String, f64>,
+}
+
+impl ScoreTable {
+    pub fn new(overrides: impl IntoIterator<Item = (String, f64)>) -> ScoreTable {
+        ScoreTable {
+            overrides: overrides.into_iter().collect(),
+        }
+    }
+
+    pub fn is_known(tag: &str) -> bool {
+        DEFAULTS.iter().any(|(t, _, _)| *t == tag)
+    }
+
+    pub fn score(&self, tag: &str) -> f64 {
+        self.overrides.get(tag).copied().unwrap_or_else(|| {
+            DEFAULTS
+                .iter()
+                .find(|(t, _, _)| *t == tag)
+                .map_or(0.0, |(_, s, _)| *s)
+        })
+    }
+}
