@@ -40,11 +40,7 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
             || shown.starts_with("https://")
             || shown.starts_with("www.");
         if shows_address && !host.is_empty() {
-            let shown_host = url_host(if shown.starts_with("www.") {
-                shown
-            } else {
-                shown
-            });
+            let shown_host = url_host(shown);
             let shown_host = shown_host.trim_start_matches("www.");
             let real = host.trim_start_matches("www.");
             if !shown_host.is_empty()
