@@ -688,3 +688,19 @@ pub struct SendingBlock {
     pub message_ids: Vec<String>,
     pub blocked_at: i64,
 }
+
+/// How many spam and ham messages contained a token, or were trained.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BayesCounts {
+    pub spam: u32,
+    pub ham: u32,
+}
+
+/// What the greylist says about a triplet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Greylisting {
+    /// Known (retried after the delay before): accept.
+    Pass,
+    /// New or too early: try again in this many seconds.
+    Wait(i64),
+}

@@ -10,7 +10,9 @@ use crate::{
     MessageMeta, NewAccount, NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit,
     SpamListEntry, SpamThresholds, SpecialUse, TotpState, WebSession,
 };
-use crate::{DayStats, DomainLimits, DomainUsage, SendingBlock, StatKind};
+use crate::{
+    BayesCounts, DayStats, DomainLimits, DomainUsage, Greylisting, SendingBlock, StatKind,
+};
 
 /// Everything the application services need from persistent storage.
 ///
@@ -233,6 +235,30 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     async fn domain_limits(&self, domain: &str) -> Result<(DomainLimits, DomainUsage)>;
     async fn domain_limits_set(&self, domain: &str, limits: DomainLimits) -> Result<()>;
+    /// The totals of `owner`'s classifier (0: global) and the counts of
+    /// `tokens`, in their order.
+    async fn bayes_lookup(
+        &self,
+        owner: i64,
+        tokens: Arc<Vec<u64>>,
+    ) -> Result<(BayesCounts, Vec<BayesCounts>)>;
+    /// Trains a message (by a stable key) for each owner, idempotently:
+    /// trained the same way again changes nothing, the other way moves it.
+    async fn bayes_train(
+        &self,
+        owners: Vec<i64>,
+        message: String,
+        tokens: Arc<Vec<u64>>,
+        as_spam: bool,
+    ) -> Result<bool>;
+    /// How a message was trained for `owner`: `Some(true)` as spam.
+    async fn bayes_trained(&self, owner: i64, message: &str) -> Result<Option<bool>>;
+    /// Spam score overrides (tag, score).
+    async fn spam_scores(&self) -> Result<Vec<(String, f64)>>;
+    /// Sets (or with `None` removes) a score override.
+    async fn spam_score_set(&self, tag: &str, score: Option<f64>) -> Result<()>;
+    /// Greylisting of a (client, sender, recipient) triplet.
+    async fn greylist(&self, triplet: &str, delay_secs: i64) -> Result<Greylisting>;
     /// Counts one event for a domain today (kept in memory until the next
     /// write; a domain that is not hosted is ignored).
     fn stats_count(&self, domain: &str, kind: StatKind);

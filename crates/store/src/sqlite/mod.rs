@@ -1,5 +1,6 @@
 //! The embedded back-end: SQLite in WAL mode plus the filesystem blob store.
 
+mod bayes;
 mod blobs;
 mod directory;
 mod forwards;
@@ -23,11 +24,11 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BlobId, BlobStore, Clock, Copied,
-    DayStats, Delivered, Delivery, DevicePassword, DkimKey, Domain, Expunged, FlagChange,
-    FlagOutcome, Flags, Forwarding, Mailbox, MessageMeta, NewAccount, NewQueued, Queued, Result,
-    SecurityEvent, SendClass, SendLimit, SendingBlock, SpamListEntry, SpamThresholds, SpecialUse,
-    StatKind, Store, StoreError, TotpState, WebSession,
+    Account, AccountChange, Alias, ApiKey, AttemptResult, Ban, BayesCounts, BlobId, BlobStore,
+    Clock, Copied, DayStats, Delivered, Delivery, DevicePassword, DkimKey, Domain, Expunged,
+    FlagChange, FlagOutcome, Flags, Forwarding, Greylisting, Mailbox, MessageMeta, NewAccount,
+    NewQueued, Queued, Result, SecurityEvent, SendClass, SendLimit, SendingBlock, SpamListEntry,
+    SpamThresholds, SpecialUse, StatKind, Store, StoreError, TotpState, WebSession,
 };
 use crate::{DomainLimits, DomainUsage};
 use readers::Readers;
@@ -721,6 +722,45 @@ impl Store for SqliteStore {
     async fn domain_limits_set(&self, domain: &str, limits: DomainLimits) -> Result<()> {
         let domain = domain.to_string();
         self.write(move |c| spam::limits_set(c, &domain, &limits))
+            .await
+    }
+
+    async fn bayes_lookup(
+        &self,
+        owner: i64,
+        tokens: Arc<Vec<u64>>,
+    ) -> Result<(BayesCounts, Vec<BayesCounts>)> {
+        self.read(move |c| bayes::lookup(c, owner, &tokens)).await
+    }
+
+    async fn bayes_train(
+        &self,
+        owners: Vec<i64>,
+        message: String,
+        tokens: Arc<Vec<u64>>,
+        as_spam: bool,
+    ) -> Result<bool> {
+        self.write(move |c| bayes::train(c, &owners, &message, &tokens, as_spam))
+            .await
+    }
+
+    async fn bayes_trained(&self, owner: i64, message: &str) -> Result<Option<bool>> {
+        let message = message.to_string();
+        self.read(move |c| bayes::trained(c, owner, &message)).await
+    }
+
+    async fn spam_scores(&self) -> Result<Vec<(String, f64)>> {
+        self.read(bayes::scores).await
+    }
+
+    async fn spam_score_set(&self, tag: &str, score: Option<f64>) -> Result<()> {
+        let tag = tag.to_string();
+        self.write(move |c| bayes::score_set(c, &tag, score)).await
+    }
+
+    async fn greylist(&self, triplet: &str, delay_secs: i64) -> Result<Greylisting> {
+        let (triplet, now) = (triplet.to_string(), self.now());
+        self.write(move |c| bayes::greylist(c, &triplet, now, delay_secs))
             .await
     }
 

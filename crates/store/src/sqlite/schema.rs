@@ -329,6 +329,44 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE accounts ADD COLUMN password_changed_at INTEGER;
     "#,
+    // v6: the spam filter's memory: Bayes token counts per owner (0: the
+    // global classifier, else an account), which messages each owner was
+    // trained with (so training is idempotent), score overrides, and the
+    // greylist of (client, sender, recipient) triplets.
+    r#"
+    CREATE TABLE bayes_tokens (
+        owner INTEGER NOT NULL,
+        token INTEGER NOT NULL,
+        spam INTEGER NOT NULL DEFAULT 0,
+        ham INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (owner, token)
+    ) WITHOUT ROWID;
+    CREATE TABLE bayes_totals (
+        owner INTEGER PRIMARY KEY,
+        spam INTEGER NOT NULL DEFAULT 0,
+        ham INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE bayes_trained (
+        owner INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        as_spam INTEGER NOT NULL,
+        PRIMARY KEY (owner, message)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER accounts_bayes AFTER DELETE ON accounts BEGIN
+        DELETE FROM bayes_tokens WHERE owner = OLD.id;
+        DELETE FROM bayes_totals WHERE owner = OLD.id;
+        DELETE FROM bayes_trained WHERE owner = OLD.id;
+    END;
+    CREATE TABLE spam_scores (
+        tag TEXT PRIMARY KEY,
+        score REAL NOT NULL
+    );
+    CREATE TABLE greylist (
+        triplet TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        passed_at INTEGER
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
