@@ -14,6 +14,7 @@ pub mod sasl;
 pub mod security;
 pub mod sending;
 pub mod size;
+pub mod spam;
 pub mod srs;
 pub mod time;
 

@@ -76,6 +76,37 @@ pub enum Command {
     /// Global sending limits (per-account ones: `account set`).
     #[command(subcommand, name = "sending-limits")]
     SendingLimits(SendingLimitsCommand),
+    /// The spam filter: check a message, train the classifier, scores.
+    #[command(subcommand)]
+    Spam(SpamCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SpamCommand {
+    /// Score messages (files, directories of files, or standard input)
+    /// without delivering them: the score, the verdict and every rule
+    /// that fired.
+    Check {
+        /// Judge with this domain's thresholds (default: the global ones).
+        #[arg(long)]
+        domain: Option<String>,
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Train the global classifier with messages (files or directories);
+    /// training the same message again changes nothing.
+    Train {
+        /// The messages are spam (else `--ham`).
+        #[arg(long, conflicts_with = "ham", required_unless_present = "ham")]
+        spam: bool,
+        #[arg(long)]
+        ham: bool,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Every rule's tag, its score and what it means.
+    Scores,
+    /// Change a rule's score (`default` restores the built-in one).
+    Score { tag: String, score: String },
 }
 
 #[derive(Subcommand)]

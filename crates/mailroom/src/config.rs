@@ -23,6 +23,33 @@ pub struct Config {
     pub imap: ImapConfig,
     pub outbound: OutboundConfig,
     pub security: SecurityConfig,
+    pub dns: DnsConfig,
+    pub spam: SpamConfig,
+}
+
+/// `[dns]`: the resolver for authentication checks and MX lookups.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// A DNS server (`ip:port`) instead of the system's resolver.
+    pub nameserver: Option<SocketAddr>,
+}
+
+/// `[spam]`: the parts of the spam filter set at start-up (thresholds,
+/// lists and scores are run-time settings in the store).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpamConfig {
+    /// How long an unknown sender waits before its retry is accepted.
+    pub greylist_delay_secs: i64,
+}
+
+impl Default for SpamConfig {
+    fn default() -> Self {
+        Self {
+            greylist_delay_secs: 300,
+        }
+    }
 }
 
 /// `[security]`: lock-outs after failed logins (every protocol).
@@ -71,7 +98,7 @@ pub struct OutboundConfig {
     pub relay_password: Option<Secret>,
     /// The port MX hosts are reached on (25; tests use others).
     pub port: u16,
-    /// A DNS server (`ip:port`) instead of the system's resolver.
+    /// A DNS server (`ip:port`) for MX lookups, instead of `[dns]`'s.
     pub nameserver: Option<SocketAddr>,
     /// Messages being delivered at once.
     pub max_deliveries: usize,
@@ -183,6 +210,8 @@ struct File {
     imap: Option<Spanned<ImapConfig>>,
     outbound: Option<OutboundConfig>,
     security: Option<SecurityConfig>,
+    dns: Option<DnsConfig>,
+    spam: Option<SpamConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -252,6 +281,8 @@ impl Config {
             imap: ImapConfig::default(),
             outbound: OutboundConfig::default(),
             security: SecurityConfig::default(),
+            dns: DnsConfig::default(),
+            spam: SpamConfig::default(),
         }
     }
 
@@ -340,6 +371,15 @@ impl Config {
         }
         if let Some(security) = file.security {
             config.security = security;
+        }
+        if let Some(dns) = file.dns {
+            config.dns = dns;
+        }
+        if let Some(spam) = file.spam {
+            if spam.greylist_delay_secs < 0 {
+                bail!("{origin}: spam.greylist_delay_secs: must not be negative");
+            }
+            config.spam = spam;
         }
         if let Some(imap) = file.imap {
             let span = imap.span();

@@ -11,6 +11,7 @@ use anyhow::Context;
 use mailroom_core::mail::{ChangeBus, MailSettings};
 use mailroom_core::queue::Queue;
 use mailroom_core::security::GuardSettings;
+use mailroom_core::spam::SpamSettings;
 use mailroom_core::{Directory, Mail};
 use mailroom_imap::{ImapServer, ImapSettings};
 use mailroom_net::{ConnectionHandler, Listeners, Service, Shutdown, TlsCertificates, TlsFiles};
@@ -67,12 +68,6 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let listeners = Listeners::bind(&config.listen)?;
     let bound = listeners.local_addrs();
     let shutdown = Shutdown::new();
-    let http: Arc<dyn ConnectionHandler> =
-        Arc::new(HttpHandler::new(mailroom_web::router(AppState::new(
-            directory.clone(),
-            config.hostname.clone(),
-            config.security.api_rate_per_ip,
-        ))));
     let mail = Mail::new(
         Arc::new(store.clone()),
         Arc::new(SystemClock),
@@ -81,7 +76,18 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             hostname: config.hostname.clone(),
             recipient_delimiter: config.smtp.recipient_delimiter.clone(),
         },
-    );
+    )
+    .with_spam(SpamSettings {
+        authenticator: Some(mailroom_core::spam::authenticator(config.dns.nameserver)?),
+        greylist_delay_secs: config.spam.greylist_delay_secs,
+    });
+    let http: Arc<dyn ConnectionHandler> =
+        Arc::new(HttpHandler::new(mailroom_web::router(AppState::new(
+            directory.clone(),
+            mail.clone(),
+            config.hostname.clone(),
+            config.security.api_rate_per_ip,
+        ))));
     let imap: Arc<dyn ConnectionHandler> = Arc::new(ImapServer::new(
         directory.clone(),
         mail.clone(),
@@ -180,7 +186,7 @@ fn router(config: &Config) -> anyhow::Result<Router> {
                 credentials,
             }))
         }
-        None => Ok(Router::mx(c.nameserver, c.port)?),
+        None => Ok(Router::mx(c.nameserver.or(config.dns.nameserver), c.port)?),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use mailroom_core::mail::{SubmissionRefusal, Trace};
-use mailroom_core::store::SendClass;
+use mailroom_core::store::{Account, SendClass};
 
 use crate::reply::Reply;
 use crate::session::Session;
@@ -120,7 +120,7 @@ impl Session {
             return Err(Reply::new(530, "5.7.0", "Authentication required"));
         };
         match self.server.mail.check_submission(account, body).await {
-            Ok(None) => Ok(()),
+            Ok(None) => self.check_spam(account, body).await,
             Ok(Some(SubmissionRefusal::NoFrom)) => Err(Reply::new(
                 550,
                 "5.6.0",
@@ -151,6 +151,39 @@ impl Session {
                 ))
             }
         }
+    }
+}
+
+impl Session {
+    /// The outbound filter: mail scoring over the sender's domain's reject
+    /// threshold is refused, and counts towards blocking the account.
+    async fn check_spam(&self, account: &Account, body: &[u8]) -> Result<(), Reply> {
+        let check = match self.server.mail.check_outbound(account, body).await {
+            Ok(check) => check,
+            Err(error) => {
+                tracing::error!(%error, "outbound spam check failed");
+                return Ok(());
+            }
+        };
+        if !check.refused() {
+            return Ok(());
+        }
+        let id =
+            mailroom_core::abuse::message_id_of(body).unwrap_or_else(|| "(no Message-ID)".into());
+        tracing::warn!(peer = %self.peer, account = %account.email, score = check.report.score, "submission refused as spam");
+        if let Err(error) = self.server.mail.note_spam_refused(account, &id).await {
+            tracing::error!(%error, "abuse tracking failed");
+        }
+        Err(Reply::new(
+            550,
+            "5.7.1",
+            format!(
+                "Message refused as spam by the outbound filter (score {:.1}, limit {:.1}): {}",
+                check.report.score,
+                check.reject_at,
+                check.report.tests_text()
+            ),
+        ))
     }
 }
 
@@ -203,7 +236,7 @@ impl Session {
 }
 
 /// `45 seconds`, `4 minutes`, `2 hours 5 minutes`.
-fn human_wait(seconds: u64) -> String {
+pub(crate) fn human_wait(seconds: u64) -> String {
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     if seconds < 60 {
         return plural(seconds.max(1), "second");

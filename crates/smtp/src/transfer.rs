@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use mailroom_core::mail::{DeliveryRefusal, InboundMessage, MAX_HOPS, Trace, received_count};
+use mailroom_core::mail::{
+    DeliveryRefusal, InboundMessage, MAX_HOPS, Resolved, Trace, received_count,
+};
+use mailroom_core::spam::{Filing, InboundCheck, Inspection};
 use mailroom_core::store::StatKind;
 use rand::Rng;
 use tokio::time::Instant;
@@ -157,10 +160,19 @@ impl Session {
             return_path: sender.clone(),
         };
         if !envelope.recipients.is_empty() {
+            let filing = if self.server.is_submission() {
+                Filing::default()
+            } else {
+                match self.inspect(&body, &sender, &envelope.recipients).await {
+                    Ok(filing) => filing,
+                    Err(reply) => return self.continue_if(reply),
+                }
+            };
             let message = InboundMessage {
                 body: body.clone(),
                 recipients: envelope.recipients,
                 trace: trace.clone(),
+                filing,
             };
             let refused = match self.server.queue.accept(message).await {
                 Ok(Ok(copies)) => {
@@ -203,6 +215,54 @@ impl Session {
             self.server.mail.count(&account.email, StatKind::Sent);
         }
         self.continue_if(Reply::new(250, "2.0.0", format!("OK: queued as {id}")))
+    }
+}
+
+impl Session {
+    /// The spam filter on mail from another server: how each copy is
+    /// filed, or the reply that refuses or defers the message.
+    async fn inspect(
+        &self,
+        body: &[u8],
+        sender: &str,
+        recipients: &[Resolved],
+    ) -> Result<Filing, Reply> {
+        let check = InboundCheck {
+            body,
+            ip: self.peer.ip(),
+            helo: self.helo.as_deref().unwrap_or(""),
+            mail_from: sender,
+            recipients,
+        };
+        match self.server.mail.inspect_inbound(check).await {
+            Ok(Inspection::Deliver { filing, score }) => {
+                tracing::debug!(peer = %self.peer, score, "message scored");
+                Ok(filing)
+            }
+            Ok(Inspection::Greylist { wait, score }) => {
+                tracing::info!(peer = %self.peer, %sender, score, "message greylisted");
+                Err(Reply::new(
+                    451,
+                    "4.7.1",
+                    format!(
+                        "Greylisted: please try again in {}",
+                        crate::submission::human_wait(wait.max(1) as u64)
+                    ),
+                ))
+            }
+            Ok(Inspection::Reject { reason, score }) => {
+                tracing::info!(peer = %self.peer, %sender, score, %reason, "message refused");
+                for r in recipients {
+                    self.server.mail.count(&r.address, StatKind::Rejected);
+                }
+                Err(Reply::new(550, "5.7.1", reason))
+            }
+            Err(error) => {
+                // The filter failing must not lose mail: file it unscored.
+                tracing::error!(%error, "spam filter failed; message filed without a score");
+                Ok(Filing::default())
+            }
+        }
     }
 }
 

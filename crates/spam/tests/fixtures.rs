@@ -142,13 +142,13 @@ fn inbound_mail_is_judged_by_its_origin_too() {
     context.direction = Direction::Inbound;
     context.helo = "mail.friends.example".into();
     context.recipient_domains = vec!["example.test".into()];
-    context.auth = Auth {
+    context.auth = Some(Auth {
         spf: Check::Pass,
         dkim: Check::Pass,
         dmarc: Check::Pass,
         arc: Check::None,
         iprev: Check::Pass,
-    };
+    });
     let hits = rules::evaluate(&view, &context);
     assert_eq!(hits, ["DKIM_VALID", "DMARC_PASS", "SPF_PASS"]);
     assert!(Report::new(&hits, None, &ScoreTable::default()).score < 0.0);
@@ -159,13 +159,13 @@ fn inbound_mail_is_judged_by_its_origin_too() {
         .unwrap()
         .replace("bob@friends.example", "boss@example.test");
     context.helo = "localhost".into();
-    context.auth = Auth {
+    context.auth = Some(Auth {
         spf: Check::SoftFail,
         dkim: Check::None,
         dmarc: Check::Fail,
         arc: Check::None,
         iprev: Check::Fail,
-    };
+    });
     let hits = rules::evaluate(&View::parse(spoofed.as_bytes()), &context);
     for tag in [
         "FROM_OWN_DOMAIN_UNAUTH",

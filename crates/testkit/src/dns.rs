@@ -72,3 +72,11 @@ impl DnsServer {
         self.addr
     }
 }
+
+/// A DNS server with no zones, shared by the tests of a process: every
+/// lookup gets a quick refusal, so no test waits on, or depends on, the
+/// machine's resolver.
+pub fn empty_dns() -> SocketAddr {
+    static EMPTY: std::sync::OnceLock<DnsServer> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| DnsServer::start(&[])).addr()
+}

@@ -9,7 +9,7 @@ mod log;
 mod server;
 
 pub use client::{Line, RawClient};
-pub use dns::DnsServer;
+pub use dns::{DnsServer, empty_dns};
 pub use server::{CliOutput, Server, ServerBuilder};
 
 /// A password that satisfies the policy, for test accounts.

@@ -33,6 +33,8 @@ pub struct ServerBuilder {
     tls: Option<(PathBuf, PathBuf)>,
     /// Fixed addresses for some services (the rest get ephemeral ports).
     listen: HashMap<String, String>,
+    /// The DNS server the server asks (SPF, DKIM, DMARC, MX).
+    nameserver: Option<SocketAddr>,
 }
 
 impl ServerBuilder {
@@ -52,6 +54,14 @@ impl ServerBuilder {
     /// two servers on 127.0.0.1 and 127.0.0.2 with the same SMTP port.
     pub fn listen(mut self, service: &str, addr: SocketAddr) -> Self {
         self.listen.insert(service.to_string(), addr.to_string());
+        self
+    }
+
+    /// The DNS server to ask instead of the default: one with no zones
+    /// (`crate::empty_dns`), so lookups fail at once and no test depends
+    /// on the machine's resolver.
+    pub fn nameserver(mut self, addr: SocketAddr) -> Self {
+        self.nameserver = Some(addr);
         self
     }
 
@@ -85,6 +95,8 @@ impl ServerBuilder {
                 key.display()
             ));
         }
+        let nameserver = self.nameserver.unwrap_or_else(crate::dns::empty_dns);
+        config.push_str(&format!("[dns]\nnameserver = \"{nameserver}\"\n"));
         config.push_str(&self.extra_config);
         let config_path = dir.path().join("mailroom.toml");
         fs::write(&config_path, config).expect("write the config");
@@ -162,6 +174,7 @@ impl Server {
             extra_config: String::new(),
             tls: None,
             listen: HashMap::new(),
+            nameserver: None,
         }
     }
 

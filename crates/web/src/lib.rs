@@ -26,6 +26,8 @@ pub use server::HttpHandler;
 #[derive(Clone)]
 pub struct AppState {
     pub directory: Directory,
+    /// Mail services (the spam check, training).
+    pub mail: mailroom_core::Mail,
     /// The server's name (the issuer shown in authenticator apps).
     pub hostname: String,
     /// Requests per second per client address on `/api`.
@@ -33,9 +35,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(directory: Directory, hostname: String, api_rate_per_ip: u32) -> Self {
+    pub fn new(
+        directory: Directory,
+        mail: mailroom_core::Mail,
+        hostname: String,
+        api_rate_per_ip: u32,
+    ) -> Self {
         Self {
             directory,
+            mail,
             hostname,
             rate: std::sync::Arc::new(rate::RateLimit::new(api_rate_per_ip)),
         }
@@ -55,7 +63,7 @@ struct ApiDoc;
 fn api_routes() -> OpenApiRouter<AppState> {
     use resources::{
         accounts, admin, aliases, antispam, credentials, domains, forwards, security, sending,
-        stats,
+        spam, stats,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(auth::login))
@@ -114,6 +122,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(antispam::remove_global))
         .routes(routes!(antispam::domain_list, antispam::add_domain_entry))
         .routes(routes!(antispam::remove_domain_entry))
+        .routes(routes!(spam::check))
+        .routes(routes!(spam::train))
+        .routes(routes!(spam::scores))
+        .routes(routes!(spam::set_score))
 }
 
 pub fn router(state: AppState) -> Router {

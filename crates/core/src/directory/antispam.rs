@@ -12,11 +12,7 @@ use serde::Serialize;
 use super::Directory;
 use crate::{CoreError, Result, address};
 
-pub const DEFAULT_THRESHOLDS: SpamThresholds = SpamThresholds {
-    greylist: 4.0,
-    junk: 6.0,
-    reject: 15.0,
-};
+pub use crate::spam::DEFAULT_THRESHOLDS;
 
 /// A threshold of this value turns its step off.
 pub const OFF: f64 = 999.0;
@@ -104,25 +100,10 @@ fn check_list(list: &str) -> Result<()> {
 
 impl Directory {
     pub async fn spam_thresholds(&self, domain: Option<&str>) -> Result<EffectiveThresholds> {
-        if let Some(name) = domain {
-            let name = address::domain(name)?;
-            if let Some(t) = self.store.spam_thresholds(Some(&name)).await? {
-                return Ok(EffectiveThresholds {
-                    thresholds: t,
-                    source: "domain",
-                });
-            }
-        }
-        Ok(match self.store.spam_thresholds(None).await? {
-            Some(t) => EffectiveThresholds {
-                thresholds: t,
-                source: "global",
-            },
-            None => EffectiveThresholds {
-                thresholds: DEFAULT_THRESHOLDS,
-                source: "default",
-            },
-        })
+        let name = domain.map(address::domain).transpose()?;
+        let (thresholds, source) =
+            crate::spam::effective_thresholds(self.store.as_ref(), name.as_deref()).await?;
+        Ok(EffectiveThresholds { thresholds, source })
     }
 
     /// Sets (or with `None` clears) a domain's or the global thresholds.

@@ -28,6 +28,8 @@ pub struct InboundMessage {
     pub body: Arc<Vec<u8>>,
     pub recipients: Vec<Resolved>,
     pub trace: Trace,
+    /// What the spam filter decided per copy (empty: Inbox, no headers).
+    pub filing: crate::spam::Filing,
 }
 
 /// Why a message was not filed (temporary: the sender should retry).
@@ -75,13 +77,26 @@ impl Mail {
         }
         let targets = copies
             .iter()
-            .map(|(account, address)| DeliveryTarget {
-                account_id: account.id,
-                // The authentication and spam stage will choose Junk here;
-                // until it exists every copy goes to the Inbox.
-                folder: Folder::Special(SpecialUse::Inbox),
-                prefix: trace_headers(&self.settings.hostname, &message.trace, address, now),
-                flags: Flags::default(),
+            .map(|(account, address)| {
+                let mut prefix =
+                    trace_headers(&self.settings.hostname, &message.trace, address, now);
+                prefix.extend_from_slice(&message.filing.common);
+                let (spam_headers, junk) = message
+                    .filing
+                    .accounts
+                    .get(&account.id)
+                    .map_or((&[][..], false), |(h, j)| (h.as_slice(), *j));
+                prefix.extend_from_slice(spam_headers);
+                DeliveryTarget {
+                    account_id: account.id,
+                    folder: Folder::Special(if junk {
+                        SpecialUse::Junk
+                    } else {
+                        SpecialUse::Inbox
+                    }),
+                    prefix,
+                    flags: Flags::default(),
+                }
             })
             .collect::<Vec<_>>();
         let count = targets.len();

@@ -297,6 +297,10 @@ impl Mail {
         if let Some(spam) = junk_feedback(from, to)
             && !copied.pairs.is_empty()
         {
+            // Before the client hears OK, so the next message is judged
+            // with what this move taught.
+            self.train_delivered(to.account_id, &copied.delivered, spam)
+                .await;
             self.events.publish(MailboxEvent::JunkFeedback {
                 account_id: to.account_id,
                 mailbox_id: to.id,

@@ -53,6 +53,8 @@ pub struct Mail {
     srs: Arc<tokio::sync::OnceCell<Srs>>,
     /// Recent outbound refusals and bounces per account (abuse blocks).
     pub(crate) abuse: Arc<crate::abuse::AbuseTracker>,
+    /// The spam filter's DNS and settings.
+    pub(crate) spam: Arc<crate::spam::SpamEngine>,
 }
 
 impl Mail {
@@ -70,6 +72,7 @@ impl Mail {
             ip_buckets: Arc::default(),
             srs: Arc::default(),
             abuse: Arc::default(),
+            spam: crate::spam::SpamEngine::new(crate::spam::SpamSettings::default()),
         }
     }
 
@@ -83,6 +86,12 @@ impl Mail {
                 Ok(Srs::new(&secret))
             })
             .await
+    }
+
+    /// The same service with the spam filter's DNS and settings.
+    pub fn with_spam(mut self, settings: crate::spam::SpamSettings) -> Self {
+        self.spam = crate::spam::SpamEngine::new(settings);
+        self
     }
 
     pub fn settings(&self) -> &MailSettings {

@@ -47,6 +47,7 @@ impl Mail {
                 id: format!("notice{}", account.id),
                 return_path: String::new(),
             },
+            filing: Default::default(),
         };
         if let Err(refusal) = self.deliver_inbound(message).await? {
             tracing::warn!(account = %account.email, ?refusal, "notice not delivered");

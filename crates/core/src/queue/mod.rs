@@ -273,6 +273,7 @@ impl Queue {
                 // RFC 3464 / RFC 5321 4.5.5: a DSN has the null sender.
                 return_path: String::new(),
             },
+            filing: Default::default(),
         };
         if let Err(refusal) = Box::pin(self.accept(message)).await? {
             tracing::warn!(sender = %queued.sender, ?refusal, "bounce not delivered");

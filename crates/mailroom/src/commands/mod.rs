@@ -11,6 +11,7 @@ mod queue;
 mod relay_policy;
 mod security;
 mod sending;
+mod spam;
 
 use std::io::BufRead;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub async fn run(command: Command, config: &Config, out: &Output) -> anyhow::Res
         Command::SendingLimits(c) => sending::run(c, &directory, out).await,
         Command::Queue(c) => queue::run(c, Arc::new(store.clone()), out).await,
         Command::RelayPolicy(c) => relay_policy::run(c, &store, out).await,
+        Command::Spam(c) => spam::run(c, Arc::new(store.clone()), config, out).await,
         Command::Serve => unreachable!("serve is not an admin command"),
     };
     store.close();

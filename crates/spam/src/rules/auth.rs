@@ -4,7 +4,7 @@
 use super::{Check, Context, Hit};
 
 pub(super) fn check(context: &Context, hits: &mut Vec<Hit>) {
-    let a = &context.auth;
+    let Some(a) = &context.auth else { return };
     hits.push(match a.spf {
         Check::Pass => "SPF_PASS",
         Check::Fail => "SPF_FAIL",

@@ -21,7 +21,7 @@ pub(super) fn check_origin(view: &View, context: &Context, hits: &mut Vec<Hit>) 
     // and did not pass DMARC: someone is spoofing the recipient's domain.
     if let Some(domain) = view.from_mailbox().and_then(|m| m.domain())
         && context.recipient_domains.iter().any(|d| d == domain)
-        && context.auth.dmarc != super::Check::Pass
+        && context.auth.is_some_and(|a| a.dmarc != super::Check::Pass)
     {
         hits.push("FROM_OWN_DOMAIN_UNAUTH");
     }

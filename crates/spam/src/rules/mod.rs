@@ -58,7 +58,8 @@ pub struct Context {
     /// EHLO/HELO name.
     pub helo: String,
     pub ip: Option<IpAddr>,
-    pub auth: Auth,
+    /// `None` when the checks could not run (no DNS configured).
+    pub auth: Option<Auth>,
     /// Domains the message is addressed to here (for spoofing checks).
     pub recipient_domains: Vec<String>,
     /// Now, seconds since the epoch (for Date checks).
@@ -72,7 +73,7 @@ impl Context {
             direction: Direction::Standalone,
             helo: String::new(),
             ip: None,
-            auth: Auth::default(),
+            auth: None,
             recipient_domains: Vec::new(),
             now,
         }

@@ -10,6 +10,7 @@ pub mod domains;
 pub mod forwards;
 pub mod security;
 pub mod sending;
+pub mod spam;
 pub mod stats;
 
 use axum::http::StatusCode;

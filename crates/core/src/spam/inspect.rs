@@ -1,0 +1,257 @@
+//! Judging a message: inbound at the end of DATA (authentication, rules,
+//! each recipient's classifier and thresholds, lists, greylisting),
+//! outbound at submission, and on its own for the spam check tool.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use mailroom_spam::rules::{self, Context, Direction};
+use mailroom_spam::verdict::{OFF, Thresholds};
+use mailroom_spam::{Report, Verdict, View, tokens};
+use mailroom_store::{Account, Greylisting};
+
+use super::auth::DmarcPolicy;
+use super::lists::list_hit;
+use super::{bayes_probability, effective_thresholds, score_table, thresholds};
+use crate::Result;
+use crate::address::domain_of;
+use crate::mail::{Mail, Resolved};
+
+/// A message received over the MX listener, about to be filed.
+pub struct InboundCheck<'a> {
+    pub body: &'a [u8],
+    pub ip: IpAddr,
+    pub helo: &'a str,
+    pub mail_from: &'a str,
+    pub recipients: &'a [Resolved],
+}
+
+/// How each copy is filed: headers added and the folder.
+#[derive(Debug, Clone, Default)]
+pub struct Filing {
+    /// `Authentication-Results`, for every copy.
+    pub common: Vec<u8>,
+    /// Per account id: `X-Spam-*` headers and whether it goes to Junk.
+    pub accounts: HashMap<i64, (Vec<u8>, bool)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Inspection {
+    Deliver {
+        filing: Filing,
+        score: f64,
+    },
+    /// Unknown sender, suspicious score: try again in this many seconds.
+    Greylist {
+        wait: i64,
+        score: f64,
+    },
+    /// The text of the 550 5.7.1 reply.
+    Reject {
+        reason: String,
+        score: f64,
+    },
+}
+
+/// A submitted message, judged before it is accepted.
+#[derive(Debug, Clone)]
+pub struct OutboundCheck {
+    pub report: Report,
+    /// The sender's domain's reject threshold (999: off).
+    pub reject_at: f64,
+}
+
+impl OutboundCheck {
+    pub fn refused(&self) -> bool {
+        self.reject_at < OFF && self.report.score >= self.reject_at
+    }
+}
+
+/// The client network a greylist triplet names (/24 or /64), so a
+/// sender's pool of outgoing servers counts as one.
+fn network(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+impl Mail {
+    /// Judges an inbound message for each of its local recipients.
+    pub async fn inspect_inbound(&self, check: InboundCheck<'_>) -> Result<Inspection> {
+        let store = self.store.as_ref();
+        let view = View::parse(check.body);
+        let hostname = self.settings().hostname.clone();
+        let authentication = self
+            .spam
+            .authenticate(&hostname, check.body, check.ip, check.helo, check.mail_from)
+            .await;
+        let mut accounts: Vec<&Account> = Vec::new();
+        for r in check.recipients {
+            for a in &r.accounts {
+                if !accounts.iter().any(|x| x.id == a.id) {
+                    accounts.push(a);
+                }
+            }
+        }
+        let mut recipient_domains: Vec<String> = check
+            .recipients
+            .iter()
+            .map(|r| domain_of(&r.address).to_string())
+            .collect();
+        recipient_domains.sort();
+        recipient_domains.dedup();
+        let context = Context {
+            direction: Direction::Inbound,
+            helo: check.helo.to_string(),
+            ip: Some(check.ip),
+            auth: authentication.as_ref().map(|a| a.auth),
+            recipient_domains: recipient_domains.clone(),
+            now: self.now(),
+        };
+        let hits = rules::evaluate(&view, &context);
+        let tokens = Arc::new(tokens::tokens(&view));
+        let table = score_table(store).await?;
+        let policy = authentication.as_ref().and_then(|a| a.failed_policy);
+
+        let mut filing = Filing {
+            common: authentication
+                .as_ref()
+                .map(|a| a.header.clone().into_bytes())
+                .unwrap_or_default(),
+            accounts: HashMap::new(),
+        };
+        let mut verdicts = Vec::new();
+        let mut all_ip_allowed = !accounts.is_empty();
+        let mut top_score = f64::MIN;
+        for account in &accounts {
+            let domain = domain_of(&account.email);
+            let (t, _) = effective_thresholds(store, Some(domain)).await?;
+            let t = thresholds(t);
+            let listed = list_hit(store, Some(domain), check.mail_from, Some(check.ip)).await?;
+            let allowed = listed.as_ref().is_some_and(|l| l.allow);
+            all_ip_allowed &= listed.as_ref().is_some_and(|l| l.allow && l.kind == "ip");
+            let bayes = bayes_probability(store, account.id, &tokens).await?;
+            let report = Report::new(&hits, bayes, &table);
+            top_score = top_score.max(report.score);
+            let mut verdict = report.verdict(t);
+            if listed.as_ref().is_some_and(|l| !l.allow) {
+                verdict = Verdict::Reject;
+            } else if allowed {
+                verdict = Verdict::Inbox;
+            } else if policy == Some(DmarcPolicy::Quarantine) && verdict != Verdict::Reject {
+                verdict = Verdict::Junk;
+            }
+            let junk = matches!(verdict, Verdict::Junk | Verdict::Reject);
+            filing
+                .accounts
+                .insert(account.id, (report.headers(t.junk).into_bytes(), junk));
+            verdicts.push((account, verdict, report, t));
+        }
+        let score = if top_score == f64::MIN {
+            0.0
+        } else {
+            top_score
+        };
+
+        // RFC 7489 6.6.2: the From: domain asked for refusal; only an
+        // allowed sending address (IP/CIDR) overrides it, as a domain
+        // entry could itself be forged.
+        if policy == Some(DmarcPolicy::Reject) && !all_ip_allowed {
+            let domain = authentication.map(|a| a.from_domain).unwrap_or_default();
+            return Ok(Inspection::Reject {
+                reason: format!(
+                    "Message rejected: it fails the authentication that {domain} requires (DMARC policy reject)"
+                ),
+                score,
+            });
+        }
+        if !verdicts.is_empty() && verdicts.iter().all(|v| v.1 == Verdict::Reject) {
+            let (_, _, report, t) = &verdicts[0];
+            let blocked = list_hit(
+                store,
+                Some(domain_of(&verdicts[0].0.email)),
+                check.mail_from,
+                Some(check.ip),
+            )
+            .await?
+            .is_some_and(|l| !l.allow);
+            let reason = if blocked {
+                format!("Message from <{}> blocked by policy", check.mail_from)
+            } else {
+                format!(
+                    "Message rejected as spam (score {:.1}, limit {:.1}): {}",
+                    report.score,
+                    t.reject,
+                    report.tests_text()
+                )
+            };
+            return Ok(Inspection::Reject { reason, score });
+        }
+        let mut wait = 0;
+        for (account, verdict, _, _) in &verdicts {
+            if *verdict == Verdict::Greylist {
+                let triplet = format!(
+                    "{} {} {}",
+                    network(check.ip),
+                    check.mail_from.to_lowercase(),
+                    account.email
+                );
+                if let Greylisting::Wait(w) = store
+                    .greylist(&triplet, self.spam.greylist_delay_secs)
+                    .await?
+                {
+                    wait = wait.max(w);
+                }
+            }
+        }
+        if wait > 0 {
+            return Ok(Inspection::Greylist { wait, score });
+        }
+        Ok(Inspection::Deliver { filing, score })
+    }
+
+    /// Judges a message `account` submits (no rules about the sending
+    /// host: it is our own user).
+    pub async fn check_outbound(&self, account: &Account, body: &[u8]) -> Result<OutboundCheck> {
+        let store = self.store.as_ref();
+        let view = View::parse(body);
+        let mut context = Context::standalone(self.now());
+        context.direction = Direction::Outbound;
+        let hits = rules::evaluate(&view, &context);
+        let tokens = Arc::new(tokens::tokens(&view));
+        let bayes = bayes_probability(store, 0, &tokens).await?;
+        let report = Report::new(&hits, bayes, &score_table(store).await?);
+        let (t, _) = effective_thresholds(store, Some(domain_of(&account.email))).await?;
+        Ok(OutboundCheck {
+            report,
+            reject_at: t.reject,
+        })
+    }
+
+    /// Scores a message on its own (the spam check tool): the rules, the
+    /// global classifier, and the verdict under `domain`'s thresholds (or
+    /// the global ones).
+    pub async fn check_message(
+        &self,
+        body: &[u8],
+        domain: Option<&str>,
+    ) -> Result<(Report, Verdict, Thresholds)> {
+        let store = self.store.as_ref();
+        let view = View::parse(body);
+        let hits = rules::evaluate(&view, &Context::standalone(self.now()));
+        let tokens = Arc::new(tokens::tokens(&view));
+        let bayes = bayes_probability(store, 0, &tokens).await?;
+        let report = Report::new(&hits, bayes, &score_table(store).await?);
+        let (t, _) = effective_thresholds(store, domain).await?;
+        let t = thresholds(t);
+        Ok((report.clone(), report.verdict(t), t))
+    }
+}

@@ -1,0 +1,156 @@
+//! The spam filter as the mail paths use it: authentication of inbound
+//! mail (SPF, DKIM, DMARC, ARC, iprev via mail-auth), scoring with the
+//! rules and the Bayesian classifier (mailroom-spam), the domain's
+//! thresholds and allow/block lists, greylisting, and training.
+
+mod auth;
+mod inspect;
+mod lists;
+mod train;
+
+use std::sync::Arc;
+
+use mail_auth::MessageAuthenticator;
+use mailroom_spam::bayes::{self, Counts};
+use mailroom_spam::verdict::Thresholds;
+use mailroom_store::{SpamThresholds, Store};
+
+pub use auth::{Authentication, DmarcPolicy};
+pub use inspect::{Filing, InboundCheck, Inspection, OutboundCheck};
+pub use lists::ListHit;
+pub use mailroom_spam::{Report, ScoreTable, Verdict};
+
+use crate::Result;
+
+/// The global thresholds until a MasterAdmin sets others.
+pub const DEFAULT_THRESHOLDS: SpamThresholds = SpamThresholds {
+    greylist: 4.0,
+    junk: 6.0,
+    reject: 15.0,
+};
+
+/// Settings of the filter from the start-up config.
+pub struct SpamSettings {
+    /// DNS for the authentication checks; `None` skips them (a tool that
+    /// checks a message on its own).
+    pub authenticator: Option<MessageAuthenticator>,
+    /// How long an unknown sender must wait before its retry is accepted.
+    pub greylist_delay_secs: i64,
+}
+
+impl Default for SpamSettings {
+    fn default() -> Self {
+        SpamSettings {
+            authenticator: None,
+            greylist_delay_secs: 300,
+        }
+    }
+}
+
+/// A domain's thresholds, else the global ones, else the defaults, and
+/// where they came from (`domain`, `global`, `default`).
+pub(crate) async fn effective_thresholds(
+    store: &dyn Store,
+    domain: Option<&str>,
+) -> Result<(SpamThresholds, &'static str)> {
+    if let Some(name) = domain
+        && let Some(t) = store.spam_thresholds(Some(name)).await?
+    {
+        return Ok((t, "domain"));
+    }
+    Ok(match store.spam_thresholds(None).await? {
+        Some(t) => (t, "global"),
+        None => (DEFAULT_THRESHOLDS, "default"),
+    })
+}
+
+fn thresholds(t: SpamThresholds) -> Thresholds {
+    Thresholds {
+        greylist: t.greylist,
+        junk: t.junk,
+        reject: t.reject,
+    }
+}
+
+/// The score table in force (defaults with the MasterAdmin's overrides).
+pub(crate) async fn score_table(store: &dyn Store) -> Result<ScoreTable> {
+    Ok(ScoreTable::new(store.spam_scores().await?))
+}
+
+/// The classifier's opinion for `owner` (an account), from its own
+/// counts once it has learned enough, else from the global ones.
+pub(crate) async fn bayes_probability(
+    store: &dyn Store,
+    owner: i64,
+    tokens: &Arc<Vec<u64>>,
+) -> Result<Option<f64>> {
+    let owners: &[i64] = if owner == 0 { &[0] } else { &[owner, 0] };
+    for &who in owners {
+        let (totals, counts) = store.bayes_lookup(who, tokens.clone()).await?;
+        let totals = Counts {
+            spam: totals.spam,
+            ham: totals.ham,
+        };
+        let counts = counts.into_iter().map(|c| Counts {
+            spam: c.spam,
+            ham: c.ham,
+        });
+        if let Some(p) = bayes::spam_probability(counts, totals) {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
+/// The resolver for the authentication checks: `nameserver` (`ip:port`),
+/// else the system's. Lookups give up after a few seconds: a slow DNS
+/// must not hold a delivery for long.
+pub fn authenticator(
+    nameserver: Option<std::net::SocketAddr>,
+) -> std::io::Result<MessageAuthenticator> {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+    let mut options = ResolverOpts::default();
+    options.timeout = std::time::Duration::from_secs(3);
+    options.attempts = 2;
+    let config = match nameserver {
+        Some(ns) => {
+            let mut server = NameServerConfig::udp_and_tcp(ns.ip());
+            for connection in &mut server.connections {
+                connection.port = ns.port();
+            }
+            ResolverConfig::from_name_servers(vec![server])
+        }
+        None => {
+            let (config, _) =
+                hickory_resolver::system_conf::read_system_conf().map_err(std::io::Error::other)?;
+            config
+        }
+    };
+    MessageAuthenticator::new(config, options).map_err(std::io::Error::other)
+}
+
+/// The filter's parts held by [`crate::Mail`].
+pub struct SpamEngine {
+    pub(crate) authenticator: Option<MessageAuthenticator>,
+    pub(crate) greylist_delay_secs: i64,
+}
+
+impl SpamEngine {
+    pub fn new(settings: SpamSettings) -> Arc<SpamEngine> {
+        Arc::new(SpamEngine {
+            authenticator: settings.authenticator,
+            greylist_delay_secs: settings.greylist_delay_secs,
+        })
+    }
+}
+
+impl crate::Mail {
+    /// The MasterAdmin's score changes (tag, score).
+    pub async fn score_overrides(&self) -> Result<Vec<(String, f64)>> {
+        Ok(self.store.spam_scores().await?)
+    }
+
+    pub async fn set_score_override(&self, tag: &str, score: Option<f64>) -> Result<()> {
+        Ok(self.store.spam_score_set(tag, score).await?)
+    }
+}
