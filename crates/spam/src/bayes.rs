@@ -73,24 +73,46 @@ fn chi2_q(x2: f64, freedom: usize) -> f64 {
     sum.min(1.0)
 }
 
-/// The tag a probability is reported as (`BAYES_95`: 0.95 to 0.99).
-pub fn tag(probability: f64) -> &'static str {
-    const BANDS: [(f64, &str); 10] = [
-        (0.01, "BAYES_00"),
-        (0.05, "BAYES_05"),
-        (0.20, "BAYES_20"),
-        (0.40, "BAYES_40"),
-        (0.60, "BAYES_50"),
-        (0.80, "BAYES_60"),
-        (0.95, "BAYES_80"),
-        (0.99, "BAYES_95"),
-        (0.999, "BAYES_99"),
-        (f64::INFINITY, "BAYES_999"),
-    ];
+/// The probability bands the classifier reports, by their lower bound.
+pub const BANDS: [(f64, &str); 10] = [
+    (0.0, "BAYES_00"),
+    (0.01, "BAYES_05"),
+    (0.05, "BAYES_20"),
+    (0.20, "BAYES_40"),
+    (0.40, "BAYES_50"),
+    (0.60, "BAYES_60"),
+    (0.80, "BAYES_80"),
+    (0.95, "BAYES_95"),
+    (0.99, "BAYES_99"),
+    (0.999, "BAYES_999"),
+];
+
+fn band(probability: f64) -> usize {
     BANDS
         .iter()
-        .find(|(below, _)| probability < *below)
-        .map_or("BAYES_999", |(_, tag)| tag)
+        .rposition(|(lower, _)| probability >= *lower)
+        .unwrap_or(0)
+}
+
+/// The tag a probability is reported as (`BAYES_95`: 0.95 to 0.99).
+pub fn tag(probability: f64) -> &'static str {
+    BANDS[band(probability)].1
+}
+
+/// What a probability scores: its band's score at the band's lower
+/// bound, rising linearly to the next band's, so every bit the classifier
+/// learns shows in the score (`band_score` gives a band's score).
+pub fn score(probability: f64, band_score: impl Fn(&str) -> f64) -> f64 {
+    let i = band(probability);
+    let here = band_score(BANDS[i].1);
+    match BANDS.get(i + 1) {
+        Some((upper, next)) => {
+            let lower = BANDS[i].0;
+            let along = ((probability - lower) / (upper - lower)).clamp(0.0, 1.0);
+            here + along * (band_score(next) - here)
+        }
+        None => here,
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +138,17 @@ mod tests {
         assert!(spam_probability(hammy, TOTALS).unwrap() < 0.01);
         let unknown = vec![Counts { spam: 0, ham: 0 }; 20];
         assert_eq!(spam_probability(unknown, TOTALS), Some(0.5));
+    }
+
+    #[test]
+    fn scores_rise_within_a_band() {
+        let table = |tag: &str| match tag {
+            "BAYES_80" => 3.0,
+            "BAYES_95" => 4.5,
+            _ => 0.0,
+        };
+        assert_eq!(score(0.80, table), 3.0);
+        assert!((score(0.875, table) - 3.75).abs() < 1e-9);
     }
 
     #[test]

@@ -54,8 +54,11 @@ impl Report {
             .map(|t| (t.to_string(), table.score(t)))
             .collect();
         if let Some(p) = bayes {
-            let tag = crate::bayes::tag(p);
-            tests.push((tag.to_string(), table.score(tag)));
+            let score = crate::bayes::score(p, |tag| table.score(tag));
+            tests.push((
+                crate::bayes::tag(p).to_string(),
+                (score * 10.0).round() / 10.0,
+            ));
         }
         tests.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Report {

@@ -24,9 +24,18 @@ impl DnsServer {
     /// `("far.test", "@ MX 10 mx\nmx A 127.0.0.1")`.
     pub fn start(zones: &[(&str, &str)]) -> DnsServer {
         let mut catalog = Catalog::new();
-        for (origin, records) in zones {
+        // The root zone too, so names outside the test zones get NXDOMAIN
+        // (as on the Internet) instead of a refusal that reads as a DNS
+        // failure.
+        let root = [(".", "")];
+        for (origin, records) in root.iter().chain(zones) {
+            let (origin, soa) = if *origin == "." {
+                (String::new(), "ns.invalid. hostmaster.invalid.")
+            } else {
+                ((*origin).to_string(), "ns hostmaster")
+            };
             let text = format!(
-                "$ORIGIN {origin}.\n$TTL 60\n@ IN SOA ns hostmaster 1 3600 600 86400 60\n{records}\n"
+                "$ORIGIN {origin}.\n$TTL 60\n@ IN SOA {soa} 1 3600 600 86400 60\n{records}\n"
             );
             let origin = Name::from_ascii(format!("{origin}.")).expect("zone name");
             let (origin, records) = Parser::new(text, None, Some(origin))
@@ -74,7 +83,7 @@ impl DnsServer {
 }
 
 /// A DNS server with no zones, shared by the tests of a process: every
-/// lookup gets a quick refusal, so no test waits on, or depends on, the
+/// lookup gets a quick NXDOMAIN, so no test waits on, or depends on, the
 /// machine's resolver.
 pub fn empty_dns() -> SocketAddr {
     static EMPTY: std::sync::OnceLock<DnsServer> = std::sync::OnceLock::new();

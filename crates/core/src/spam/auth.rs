@@ -97,6 +97,12 @@ impl SpamEngine {
             .with_dmarc_result(&dmarc_output)
             .with_iprev_result(&iprev_output, ip)
             .to_header();
+        // RFC 8601 2.7.1: say so when there was no signature to check.
+        let header = if dkim_output.is_empty() {
+            header.replacen(";\r\n\tspf=", ";\r\n\tdkim=none;\r\n\tspf=", 1)
+        } else {
+            header
+        };
         // DKIM: the best of the signatures (one that verifies is enough).
         let dkim_check = dkim_output
             .iter()

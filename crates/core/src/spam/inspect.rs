@@ -12,7 +12,7 @@ use mailroom_spam::{Report, Verdict, View, tokens};
 use mailroom_store::{Account, Greylisting};
 
 use super::auth::DmarcPolicy;
-use super::lists::list_hit;
+use super::lists::{ip_allowed, list_hit};
 use super::{bayes_probability, effective_thresholds, score_table, thresholds};
 use crate::Result;
 use crate::address::domain_of;
@@ -137,7 +137,7 @@ impl Mail {
             let t = thresholds(t);
             let listed = list_hit(store, Some(domain), check.mail_from, Some(check.ip)).await?;
             let allowed = listed.as_ref().is_some_and(|l| l.allow);
-            all_ip_allowed &= listed.as_ref().is_some_and(|l| l.allow && l.kind == "ip");
+            all_ip_allowed &= ip_allowed(store, domain, check.ip).await?;
             let bayes = bayes_probability(store, account.id, &tokens).await?;
             let report = Report::new(&hits, bayes, &table);
             top_score = top_score.max(report.score);

@@ -96,6 +96,22 @@ pub(crate) async fn list_hit(
     Ok(None)
 }
 
+/// Whether the client's address is allowed for `domain` (its own lists
+/// or the global ones): the one entry that may override a DMARC reject.
+pub(crate) async fn ip_allowed(store: &dyn Store, domain: &str, ip: IpAddr) -> Result<bool> {
+    for level in [Some(domain), None] {
+        if store
+            .spam_list(level, "allow")
+            .await?
+            .iter()
+            .any(|e| e.kind == "ip" && in_network(ip, &e.value))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ mod portal;
 mod security;
 mod serve;
 mod smtp;
+mod spam;
 mod tls;
 
 use mailroom_testkit::{Server, ServerBuilder};
