@@ -188,3 +188,89 @@ check(error_of(train("eggs"))[0] == 400)
         ),
     );
 }
+
+#[test]
+fn outbound_spam_is_refused_and_the_check_tool_explains_a_score() {
+    let server = crate::builder()
+        .config("[security]\napi_rate_per_ip = 100000\n")
+        .start();
+    server.cli(&["domain", "add", "example.test"]).ok();
+    add(&server, "root@example.test", "master-admin");
+    add(&server, "bob@example.test", "mail-user");
+    let phishing = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../spam/tests/fixtures/phishing.eml");
+    // The check tool on the command line: score, verdict, every rule.
+    let checked = server
+        .cli(&["spam", "check", phishing.to_str().unwrap()])
+        .ok()
+        .stdout;
+    assert!(checked.contains("verdict  junk"), "{checked}");
+    assert!(
+        checked.contains("URI_TEXT_MISMATCH  a link shows one address and leads to another"),
+        "{checked}"
+    );
+    // A MasterAdmin changes a rule's score.
+    server.cli(&["spam", "score", "uri_ip_literal", "4.5"]).ok();
+    let scores = server.cli(&["--json", "spam", "scores"]).ok().json();
+    let rule = scores
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tag"] == "URI_IP_LITERAL")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (rule["score"].as_f64(), rule["default"].as_f64()),
+        (Some(4.5), Some(2.0))
+    );
+    assert!(
+        !server
+            .cli(&["spam", "score", "NO_SUCH_RULE", "1"])
+            .status
+            .success()
+    );
+
+    let prelude = format!(
+        "{}\n{}",
+        crate::smtp::submission::PRELUDE,
+        include_str!("api_prelude.py")
+    );
+    run_python(
+        &server,
+        &prelude,
+        &format!(
+            r#"
+PHISHING = open({phishing:?}, "rb").read()
+bob = login("bob@example.test", os.environ["PW"])[1]["token"]
+master = login("root@example.test", os.environ["PW"])[1]["token"]
+# The check tool over the API, for any user.
+import urllib.request
+req = urllib.request.Request(BASE + "/api/v1/spam/check", data=PHISHING, method="POST", headers={{"Authorization": "Bearer " + bob, "Content-Type": "message/rfc822"}})
+report = json.loads(urllib.request.urlopen(req, timeout=20).read())
+tags = {{t["tag"]: t for t in report["tests"]}}
+check(report["verdict"] == "junk" and report["thresholds"] == {{"greylist": 4.0, "junk": 6.0, "reject": 15.0}}, report)
+check(tags["URI_IP_LITERAL"]["score"] == 4.5 and tags["URI_TEXT_MISMATCH"]["description"], tags)
+check(abs(report["score"] - sum(t["score"] for t in report["tests"])) < 0.05, report)
+# The rules' scores over the API (a MasterAdmin changes them).
+check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": 2.0}}, token=master)[1]["score"] == 2.0)
+check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": None}}, token=master)[1]["score"] == 1.0)
+check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": 2.0}}, token=bob)[0] == 403)
+check(call("GET", "/api/v1/spam/scores", token=bob)[0] == 403)
+
+# Outbound: with the domain's reject threshold at 8, the phishing text is
+# refused at submission, and three refusals in an hour block the account.
+check(call("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 999, "junk": 6, "reject": 8}}, token=master)[0] == 200)
+text = PHISHING.decode().replace("alerts@secure-banking.example", "bob@example.test").replace("ann@example.test", "friend@elsewhere.example")
+s = submission()
+s.login("bob@example.test", os.environ["PW"])
+for n in range(3):
+    refused(lambda: s.sendmail("bob@example.test", ["friend@elsewhere.example"], text), 550, "5.7.1 Message refused as spam by the outbound filter (score")
+refused(lambda: s.sendmail("bob@example.test", ["friend@elsewhere.example"], text), 550, "Sending blocked for abusive activity")
+s.quit()
+blocks = call("GET", "/api/v1/stats/blocked-senders", token=master)[1]["items"]
+check(blocks[0]["reason"] == "outbound mail refused as spam" and blocks[0]["message_ids"][0] == "<a81@secure-banking.example>", blocks)
+"#,
+            phishing = phishing.display().to_string(),
+        ),
+    );
+}
