@@ -196,6 +196,23 @@ try {
   await page.getByRole("button", { name: /^Unblock / }).click();
   await alertSays(page, "once its password has been changed since the block and 2FA is on");
 
+  // The spam check tool: a pasted message, its score and the rules.
+  await open(page, "Spam check", "Spam check");
+  await page.getByLabel("Message source").fill(
+    "From: Bank <alerts@bank.example>\nReply-To: <x@collector.example>\nTo: ann@portal.test\nSubject: URGENT!!\n\n" +
+    "Verify your account now: http://198.51.100.7/login\n");
+  await page.getByRole("button", { name: "Check" }).click();
+  await page.getByRole("heading", { name: /^Score \d/ }).waitFor();
+  await page.getByRole("cell", { name: "URI_IP_LITERAL", exact: true }).waitFor();
+  await page.screenshot({ path: `${shots}/spam-check.png`, fullPage: true });
+  await open(page, "Spam rules", "Spam rules");
+  const rule = page.getByRole("form", { name: "Change a rule's score" });
+  await rule.getByLabel("Rule").selectOption("SUBJ_ALL_CAPS");
+  await rule.getByLabel("Score (empty: the default)").fill("1.7");
+  await rule.getByRole("button", { name: "Save score" }).click();
+  await alertSays(page, "SUBJ_ALL_CAPS now scores 1.7");
+  await page.screenshot({ path: `${shots}/spam-rules.png`, fullPage: true });
+
   await open(page, "Queue", "Queue", "queue");
   await open(page, "Security log", "Security log");
   await page.getByRole("cell", { name: "login-ok", exact: true }).first().waitFor();

@@ -9,6 +9,7 @@ import { policyPage, sendingPage } from "./settings.js";
 import { blockedPage, statsPage } from "./stats.js";
 import { queuePage, securityPage } from "./server.js";
 import { devicesPage, keysPage, mePage } from "./me.js";
+import { spamCheckPage, spamRulesPage } from "./spam.js";
 
 const menu = document.getElementById("menu");
 
@@ -19,6 +20,7 @@ const pages = {
   "global-lists": globalListsPage, sending: sendingPage, policy: policyPage,
   stats: statsPage, blocked: blockedPage, queue: queuePage, security: securityPage,
   me: mePage, devices: devicesPage, keys: keysPage,
+  "spam-check": spamCheckPage, "spam-rules": spamRulesPage,
 };
 
 onSessionEnded((message) => {

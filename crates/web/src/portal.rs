@@ -25,6 +25,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("stats.js", include_str!("../portal/stats.js"), JS),
     ("server.js", include_str!("../portal/server.js"), JS),
     ("me.js", include_str!("../portal/me.js"), JS),
+    ("spam.js", include_str!("../portal/spam.js"), JS),
     (
         "style.css",
         include_str!("../portal/style.css"),
