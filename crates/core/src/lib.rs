@@ -5,6 +5,7 @@ pub mod abuse;
 pub mod address;
 pub mod directory;
 pub mod dkim;
+pub mod dns;
 mod error;
 pub mod idna;
 pub mod mail;

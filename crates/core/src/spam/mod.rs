@@ -108,24 +108,12 @@ pub(crate) async fn bayes_probability(
 pub fn authenticator(
     nameserver: Option<std::net::SocketAddr>,
 ) -> std::io::Result<MessageAuthenticator> {
-    use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
-    let mut options = ResolverOpts::default();
+    let (config, mut options) = crate::dns::resolver_config(nameserver)?;
     options.timeout = std::time::Duration::from_secs(3);
     options.attempts = 2;
-    let config = match nameserver {
-        Some(ns) => {
-            let mut server = NameServerConfig::udp_and_tcp(ns.ip());
-            for connection in &mut server.connections {
-                connection.port = ns.port();
-            }
-            ResolverConfig::from_name_servers(vec![server])
-        }
-        None => {
-            let (config, _) =
-                hickory_resolver::system_conf::read_system_conf().map_err(std::io::Error::other)?;
-            config
-        }
-    };
+    // Senders repeat: their SPF, DMARC and key records are asked again
+    // and again (answers, including "no such name", kept for their TTL).
+    options.cache_size = 16_384;
     MessageAuthenticator::new(config, options).map_err(std::io::Error::other)
 }
 

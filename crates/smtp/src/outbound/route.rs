@@ -5,7 +5,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 
@@ -43,23 +42,11 @@ impl Router {
     /// MX delivery through the system's resolver, or through `nameserver`
     /// (tests point it at a DNS server on loopback).
     pub fn mx(nameserver: Option<SocketAddr>, port: u16) -> std::io::Result<Self> {
-        let resolver = match nameserver {
-            Some(ns) => {
-                let mut server = NameServerConfig::udp_and_tcp(ns.ip());
-                for connection in &mut server.connections {
-                    connection.port = ns.port();
-                }
-                TokioResolver::builder_with_config(
-                    ResolverConfig::from_name_servers(vec![server]),
-                    TokioRuntimeProvider::default(),
-                )
-                .build()
-            }
-            None => TokioResolver::builder_tokio()
-                .map_err(std::io::Error::other)?
-                .build(),
-        }
-        .map_err(std::io::Error::other)?;
+        let (config, options) = mailroom_core::dns::resolver_config(nameserver)?;
+        let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+            .with_options(options)
+            .build()
+            .map_err(std::io::Error::other)?;
         Ok(Router::Mx {
             resolver: Box::new(resolver),
             port,
