@@ -17,11 +17,13 @@ pub(super) fn check_origin(view: &View, context: &Context, hits: &mut Vec<Hit>) 
     } else if !helo.contains('.') {
         hits.push("HELO_NO_DOT");
     }
-    // The From: domain is one of ours, yet the message came from outside
-    // and did not pass DMARC: someone is spoofing the recipient's domain.
+    // The From: domain is the recipient's, yet the message came from
+    // outside and fails the domain's own DMARC policy: spoofing. (Without
+    // a DMARC record it may be a user's mail coming back through a
+    // forward or a list: no verdict.)
     if let Some(domain) = view.from_mailbox().and_then(|m| m.domain())
         && context.recipient_domains.iter().any(|d| d == domain)
-        && context.auth.is_some_and(|a| a.dmarc != super::Check::Pass)
+        && context.auth.is_some_and(|a| a.dmarc == super::Check::Fail)
     {
         hits.push("FROM_OWN_DOMAIN_UNAUTH");
     }
@@ -71,11 +73,13 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
     if view.from_count > 1 {
         hits.push("FROM_MULTIPLE");
     }
+    // A message checked on its own may be old: its Date says nothing then.
+    let timely = context.direction != super::Direction::Standalone;
     match view.date {
         HeaderState::Missing => hits.push("MISSING_DATE"),
         HeaderState::Invalid => hits.push("DATE_INVALID"),
-        HeaderState::Valid(at) if at > context.now + DAY => hits.push("DATE_IN_FUTURE"),
-        HeaderState::Valid(at) if at < context.now - 30 * DAY && context.now > 0 => {
+        HeaderState::Valid(at) if timely && at > context.now + DAY => hits.push("DATE_IN_FUTURE"),
+        HeaderState::Valid(at) if timely && at < context.now - 30 * DAY => {
             hits.push("DATE_IN_PAST")
         }
         HeaderState::Valid(_) => {}
