@@ -202,17 +202,20 @@ def run_spamassassin(work, msgs, files):
     subprocess.run(["chown", "-R", "nobody:nogroup", state], check=True)
 
     pidfile, logfile = os.path.join(sa, "spamd.pid"), os.path.join(sa, "spamd.log")
+    errfile = os.path.join(sa, "spamd.stderr")
+    # stderr to a file, not a pipe: its children write warnings there, and a full pipe that
+    # nobody reads blocks them for good
     proc = subprocess.Popen(
         ["spamd", "-L", "--listen", f"127.0.0.1:{SA_PORT}", *common[:2], "-x",
          "-u", "nobody", "-g", "nogroup", "--helper-home-dir", state,
          "--max-children", str(SA_CHILDREN), "--min-children", str(SA_CHILDREN),
          "--min-spare", "1", "--max-conn-per-child", "100000",
          "--pidfile", pidfile, "-s", logfile, "--timeout-child", "600"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(errfile, "wb"),
         start_new_session=True)
     try:
         if not wait_port(SA_PORT, proc):
-            err = proc.stderr.read().decode() if proc.poll() is not None else ""
+            err = open(errfile, errors="replace").read()
             sys.exit(f"spamd did not come up on 127.0.0.1:{SA_PORT}: {err[-2000:]} (log {logfile})")
         held = [f for g in HELD_OUT for f in files[g]]
         res, failed = {}, []
