@@ -63,6 +63,8 @@ pub struct View {
     pub links: Vec<Link>,
     /// Header lines as `name: value` for the classifier (a few names).
     pub header_text: Vec<(String, String)>,
+    /// The names of every header field, lower case, each once.
+    pub header_names: Vec<String>,
 }
 
 fn push_bounded(into: &mut String, text: &str) {
@@ -93,13 +95,21 @@ fn mailbox(value: Option<&mail_parser::Address<'_>>) -> Option<Mailbox> {
 }
 
 /// Headers the classifier learns from, besides the body.
-const LEARNED_HEADERS: [&str; 6] = [
+const LEARNED_HEADERS: [&str; 14] = [
     "Subject",
     "From",
     "Reply-To",
     "To",
     "Content-Type",
+    "Content-Transfer-Encoding",
     "X-Mailer",
+    "User-Agent",
+    "Message-ID",
+    "Return-Path",
+    "Received",
+    "X-Priority",
+    "Organization",
+    "List-Id",
 ];
 
 impl View {
@@ -149,8 +159,26 @@ impl View {
             attachments: Vec::new(),
             links: Vec::new(),
             header_text: Vec::new(),
+            header_names: Vec::new(),
         };
+        for header in message.headers() {
+            let name = header.name().to_ascii_lowercase();
+            if !view.header_names.contains(&name) {
+                view.header_names.push(name);
+            }
+        }
         for name in LEARNED_HEADERS {
+            if name == "Received" {
+                // Every hop, as written: the hosts and software on the way.
+                for (_, value) in message
+                    .headers_raw()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    view.header_text
+                        .push(("received".into(), value.to_string()));
+                }
+                continue;
+            }
             if let Some(value) = message.header(name) {
                 let text = match value {
                     HeaderValue::Text(t) => t.to_string(),
@@ -184,16 +212,25 @@ impl View {
                 push_bounded(&mut view.html, html);
             }
         }
-        if !view.has_plain && view.has_html && view.text.trim().is_empty() {
-            // HTML-only mail whose text part list is empty: take its text.
-            for i in 0..message.html_body_count() {
-                if let Some(text) = message.body_text(i) {
-                    push_bounded(&mut view.text, &text);
-                }
-            }
-        }
         for part in message.attachments() {
             let name = part.attachment_name().map(str::to_lowercase);
+            // An unnamed text or HTML part under multipart/mixed is the
+            // message's text as far as a reader sees it.
+            if name.is_none() {
+                match &part.body {
+                    PartType::Html(html) => {
+                        view.has_html = true;
+                        push_bounded(&mut view.html, html);
+                        continue;
+                    }
+                    PartType::Text(text) => {
+                        view.has_plain = true;
+                        push_bounded(&mut view.text, text);
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             let is_image = part
                 .content_type()
                 .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
@@ -205,6 +242,11 @@ impl View {
             } else if !is_image && !matches!(part.body, PartType::Text(_) | PartType::Html(_)) {
                 view.attachments.push(String::new());
             }
+        }
+        if !view.has_plain && view.has_html && view.text.trim().is_empty() {
+            // HTML-only mail: what the reader sees of it.
+            let text = mail_parser::decoders::html::html_to_text(&view.html);
+            push_bounded(&mut view.text, &text);
         }
         view.images += count_ci(&view.html, "<img");
         view.links = crate::message::links(&view.html, &view.text);
@@ -232,6 +274,7 @@ impl View {
             attachments: Vec::new(),
             links: Vec::new(),
             header_text: Vec::new(),
+            header_names: Vec::new(),
         }
     }
 

@@ -67,6 +67,18 @@ impl Collector {
     }
 }
 
+/// The names of the HTML elements used (`font`, `img`, `table`...).
+fn html_tags(html: &str) -> impl Iterator<Item = String> + '_ {
+    html.split('<').skip(1).filter_map(|rest| {
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .take(12)
+            .collect();
+        (!name.is_empty()).then(|| name.to_ascii_lowercase())
+    })
+}
+
 /// The message's tokens, each once.
 pub fn tokens(view: &View) -> Vec<u64> {
     let mut c = Collector {
@@ -95,6 +107,12 @@ pub fn tokens(view: &View) -> Vec<u64> {
     }
     if view.has_html && !view.has_plain {
         c.add("shape:html-only");
+    }
+    for name in &view.header_names {
+        c.add(&format!("header:{name}"));
+    }
+    for tag in html_tags(&view.html) {
+        c.add(&format!("html:{tag}"));
     }
     for name in &view.attachments {
         if let Some((_, ext)) = name.rsplit_once('.') {
