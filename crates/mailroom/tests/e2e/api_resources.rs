@@ -360,7 +360,8 @@ for path, method in [("/api/v1/auth/login", "post"), ("/api/v1/accounts/{email}"
 # (401, or 400/422 for a malformed body), never "no such endpoint".
 fill = {"{name}": "example.test", "{email}": "x@example.test", "{source}": "x@example.test",
         "{ip}": "192.0.2.1", "{id}": "1", "{domain}": "example.test", "{action}": "resume",
-        "{list}": "block", "{kind}": "ip", "{value}": "192.0.2.1"}
+        "{list}": "block", "{kind}": "ip", "{value}": "192.0.2.1", "{mailbox}": "INBOX",
+        "{uid}": "1", "{tag}": "MISSING_MID"}
 count = 0
 for path, ops in paths.items():
     concrete = path
@@ -373,7 +374,7 @@ for path, ops in paths.items():
         code = (reply or {}).get("error", {}).get("code") if isinstance(reply, dict) else None
         check(not (status == 404 and code == "not_found" and reply["error"]["message"] == "no such endpoint"),
               method, path, status, reply)
-check(count >= 35, "operations documented", count)
+check(count >= 55, "operations documented", count)
 # A malformed body gets the error shape, naming the field.
 status, reply, _ = call("POST", "/api/v1/auth/login", {"password": "x"})
 check(status in (400, 422) and reply["error"]["code"] == "invalid_request" and "username" in reply["error"]["message"], status, reply)
