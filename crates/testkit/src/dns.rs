@@ -57,12 +57,19 @@ impl DnsServer {
             .build()
             .expect("runtime");
         let addr = runtime.block_on(async {
-            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
-                .await
-                .expect("bind udp");
-            let addr = udp.local_addr().expect("udp addr");
-            // Same port over TCP, for answers too large for UDP.
-            let tcp = tokio::net::TcpListener::bind(addr).await.expect("bind tcp");
+            // The same port over UDP and TCP (for answers too large for
+            // UDP); another test may hold that TCP port, so try again.
+            let (udp, tcp, addr) = loop {
+                let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind udp");
+                let addr = udp.local_addr().expect("udp addr");
+                match tokio::net::TcpListener::bind(addr).await {
+                    Ok(tcp) => break (udp, tcp, addr),
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+                    Err(e) => panic!("bind tcp: {e}"),
+                }
+            };
             let mut server = Server::new(catalog);
             server.register_socket(udp);
             server.register_listener(tcp, Duration::from_secs(5), 16);
