@@ -253,7 +253,8 @@ check(tags["URI_IP_LITERAL"]["score"] == 4.5 and tags["URI_TEXT_MISMATCH"]["desc
 check(abs(report["score"] - sum(t["score"] for t in report["tests"])) < 0.05, report)
 # The rules' scores over the API (a MasterAdmin changes them).
 check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": 2.0}}, token=master)[1]["score"] == 2.0)
-check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": None}}, token=master)[1]["score"] == 1.0)
+default = [r for r in call("GET", "/api/v1/spam/scores", token=master)[1]["items"] if r["tag"] == "SUBJ_ALL_CAPS"][0]["default"]
+check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": None}}, token=master)[1]["score"] == default != 2.0, "back to the default")
 check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": 2.0}}, token=bob)[0] == 403)
 check(call("GET", "/api/v1/spam/scores", token=bob)[0] == 403)
 
