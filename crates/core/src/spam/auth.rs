@@ -70,17 +70,18 @@ impl SpamEngine {
         let authenticator = self.authenticator.as_ref()?;
         let message = AuthenticatedMessage::parse(body)?;
         let helo_domain = if helo.is_empty() { "unknown" } else { helo };
-        let spf_output = authenticator
-            .verify_spf(SpfParameters::verify_mail_from(
+        // Independent lookups at once: a slow answer costs its wait once.
+        let (spf_output, dkim_output, arc_output, iprev_output) = tokio::join!(
+            authenticator.verify_spf(SpfParameters::verify_mail_from(
                 ip,
                 helo_domain,
                 hostname,
-                mail_from,
-            ))
-            .await;
-        let dkim_output = authenticator.verify_dkim(&message).await;
-        let arc_output = authenticator.verify_arc(&message).await;
-        let iprev_output = authenticator.verify_iprev(ip).await;
+                mail_from
+            )),
+            authenticator.verify_dkim(&message),
+            authenticator.verify_arc(&message),
+            authenticator.verify_iprev(ip),
+        );
         let mail_from_domain = mail_from.rsplit_once('@').map_or(helo_domain, |(_, d)| d);
         let dmarc_output = authenticator
             .verify_dmarc(DmarcParameters::new(

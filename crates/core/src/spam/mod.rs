@@ -114,6 +114,9 @@ pub fn authenticator(
     // Senders repeat: their SPF, DMARC and key records are asked again
     // and again (answers, including "no such name", kept for their TTL).
     options.cache_size = 16_384;
+    // Some resolvers answer "no such name" without the SOA that says how
+    // long to remember it; remember it a minute anyway.
+    options.negative_min_ttl = Some(std::time::Duration::from_secs(60));
     MessageAuthenticator::new(config, options).map_err(std::io::Error::other)
 }
 
