@@ -160,6 +160,14 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BAYES_999", 8.0, "the classifier: above 99.9%"),
 ];
 
+/// What a tag means ("" for an unknown one).
+pub fn describe(tag: &str) -> &'static str {
+    DEFAULTS
+        .iter()
+        .find(|(t, _, _)| *t == tag)
+        .map_or("", |(_, _, about)| about)
+}
+
 /// The scores in force: the defaults with any overrides.
 #[derive(Debug, Clone, Default)]
 pub struct ScoreTable {

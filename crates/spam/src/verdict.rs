@@ -33,6 +33,18 @@ pub enum Verdict {
     Reject,
 }
 
+impl Verdict {
+    /// `inbox`, `greylist`, `junk` or `reject`, as the API and CLI say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Inbox => "inbox",
+            Verdict::Greylist => "greylist",
+            Verdict::Junk => "junk",
+            Verdict::Reject => "reject",
+        }
+    }
+}
+
 /// The rules that fired, with their scores, and the sum.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {

@@ -137,12 +137,13 @@ impl Mail {
             let t = thresholds(t);
             let listed = list_hit(store, Some(domain), check.mail_from, Some(check.ip)).await?;
             let allowed = listed.as_ref().is_some_and(|l| l.allow);
+            let blocked = listed.as_ref().is_some_and(|l| !l.allow);
             all_ip_allowed &= ip_allowed(store, domain, check.ip).await?;
             let bayes = bayes_probability(store, account.id, &tokens).await?;
             let report = Report::new(&hits, bayes, &table);
             top_score = top_score.max(report.score);
             let mut verdict = report.verdict(t);
-            if listed.as_ref().is_some_and(|l| !l.allow) {
+            if blocked {
                 verdict = Verdict::Reject;
             } else if allowed {
                 verdict = Verdict::Inbox;
@@ -153,7 +154,7 @@ impl Mail {
             filing
                 .accounts
                 .insert(account.id, (report.headers(t.junk).into_bytes(), junk));
-            verdicts.push((account, verdict, report, t));
+            verdicts.push((account, verdict, report, t, blocked));
         }
         let score = if top_score == f64::MIN {
             0.0
@@ -174,16 +175,8 @@ impl Mail {
             });
         }
         if !verdicts.is_empty() && verdicts.iter().all(|v| v.1 == Verdict::Reject) {
-            let (_, _, report, t) = &verdicts[0];
-            let blocked = list_hit(
-                store,
-                Some(domain_of(&verdicts[0].0.email)),
-                check.mail_from,
-                Some(check.ip),
-            )
-            .await?
-            .is_some_and(|l| !l.allow);
-            let reason = if blocked {
+            let (_, _, report, t, blocked) = &verdicts[0];
+            let reason = if *blocked {
                 format!("Message from <{}> blocked by policy", check.mail_from)
             } else {
                 format!(
@@ -196,7 +189,7 @@ impl Mail {
             return Ok(Inspection::Reject { reason, score });
         }
         let mut wait = 0;
-        for (account, verdict, _, _) in &verdicts {
+        for (account, verdict, _, _, _) in &verdicts {
             if *verdict == Verdict::Greylist {
                 let triplet = format!(
                     "{} {} {}",
@@ -252,6 +245,7 @@ impl Mail {
         let report = Report::new(&hits, bayes, &score_table(store).await?);
         let (t, _) = effective_thresholds(store, domain).await?;
         let t = thresholds(t);
-        Ok((report.clone(), report.verdict(t), t))
+        let verdict = report.verdict(t);
+        Ok((report, verdict, t))
     }
 }

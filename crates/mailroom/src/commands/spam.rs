@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use mailroom_core::Mail;
 use mailroom_core::mail::{ChangeBus, MailSettings};
-use mailroom_core::spam::Verdict;
 use mailroom_store::{Store, SystemClock};
 use serde::Serialize;
 
@@ -44,15 +43,6 @@ struct Checked {
     tests: Vec<(String, f64)>,
 }
 
-fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Inbox => "inbox",
-        Verdict::Greylist => "greylist",
-        Verdict::Junk => "junk",
-        Verdict::Reject => "reject",
-    }
-}
-
 pub async fn run(
     command: SpamCommand,
     store: Arc<dyn Store>,
@@ -87,7 +77,7 @@ pub async fn run(
                 results.push(Checked {
                     file: name,
                     score: report.score,
-                    verdict: verdict_name(verdict),
+                    verdict: verdict.as_str(),
                     required: t.junk,
                     bayes: report.bayes,
                     tests: report.tests.clone(),
@@ -101,7 +91,10 @@ pub async fn run(
                     println!("bayes    {:.3} spam probability", p);
                 }
                 for (tag, score) in &r.tests {
-                    println!("  {score:>5.1}  {tag}  {}", describe(tag));
+                    println!(
+                        "  {score:>5.1}  {tag}  {}",
+                        mailroom_spam::scores::describe(tag)
+                    );
                 }
             } else {
                 out.list(&results, &["SCORE", "VERDICT", "FILE"], |r| {
@@ -182,11 +175,4 @@ struct ScoreRow {
     score: f64,
     default: f64,
     about: &'static str,
-}
-
-fn describe(tag: &str) -> &'static str {
-    mailroom_spam::scores::DEFAULTS
-        .iter()
-        .find(|(t, _, _)| *t == tag)
-        .map_or("", |(_, _, about)| about)
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use mailroom_core::spam::{ScoreTable, Verdict};
+use mailroom_core::spam::ScoreTable;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -24,13 +24,6 @@ const MAX_CHECKED: usize = 10 * 1024 * 1024;
 pub struct CheckQuery {
     /// Judge with this domain's thresholds (one the caller administers).
     domain: Option<String>,
-}
-
-fn describe(tag: &str) -> &'static str {
-    mailroom_spam::scores::DEFAULTS
-        .iter()
-        .find(|(t, _, _)| *t == tag)
-        .map_or("", |(_, _, about)| about)
 }
 
 #[utoipa::path(post, path = "/api/v1/spam/check", tag = "spam",
@@ -62,16 +55,11 @@ pub async fn check(
         None => None,
     };
     let (report, verdict, t) = state.mail.check_message(&body, domain.as_deref()).await?;
-    let verdict = match verdict {
-        Verdict::Inbox => "inbox",
-        Verdict::Greylist => "greylist",
-        Verdict::Junk => "junk",
-        Verdict::Reject => "reject",
-    };
+    let verdict = verdict.as_str();
     let tests: Vec<Value> = report
         .tests
         .iter()
-        .map(|(tag, score)| json!({ "tag": tag, "score": score, "description": describe(tag) }))
+        .map(|(tag, score)| json!({ "tag": tag, "score": score, "description": mailroom_spam::scores::describe(tag) }))
         .collect();
     Ok(Json(json!({
         "score": report.score,
@@ -187,6 +175,6 @@ pub async fn set_score(
     state.mail.set_score_override(&tag, body.score).await?;
     let table = ScoreTable::new(state.mail.score_overrides().await?);
     Ok(Json(
-        json!({ "tag": tag, "score": table.score(&tag), "description": describe(&tag) }),
+        json!({ "tag": tag, "score": table.score(&tag), "description": mailroom_spam::scores::describe(&tag) }),
     ))
 }
