@@ -29,17 +29,10 @@ pub fn spam_probability(counts: impl IntoIterator<Item = Counts>, totals: Totals
     if totals.spam < MIN_TRAINED || totals.ham < MIN_TRAINED {
         return None;
     }
-    let (nspam, nham) = (f64::from(totals.spam), f64::from(totals.ham));
     let mut clues: Vec<f64> = counts
         .into_iter()
         .filter(|c| c.spam + c.ham > 0)
-        .map(|c| {
-            let spam_ratio = f64::from(c.spam.min(totals.spam)) / nspam;
-            let ham_ratio = f64::from(c.ham.min(totals.ham)) / nham;
-            let p = spam_ratio / (spam_ratio + ham_ratio);
-            let n = f64::from(c.spam + c.ham);
-            (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n)
-        })
+        .map(|c| token_probability(c, totals))
         .filter(|f| (f - 0.5).abs() >= MIN_DISTANCE)
         .collect();
     if clues.is_empty() {
@@ -59,6 +52,24 @@ pub fn spam_probability(counts: impl IntoIterator<Item = Counts>, totals: Totals
     let spamminess = 1.0 - chi2_q(-2.0 * ln_spam, 2 * n);
     let hamminess = 1.0 - chi2_q(-2.0 * ln_ham, 2 * n);
     Some((1.0 + spamminess - hamminess) / 2.0)
+}
+
+/// How strongly one token says spam (Robinson's f): its spam ratio,
+/// pulled towards the prior the fewer messages it was seen in.
+pub fn token_probability(c: Counts, totals: Totals) -> f64 {
+    let (nspam, nham) = (f64::from(totals.spam.max(1)), f64::from(totals.ham.max(1)));
+    let spam_ratio = f64::from(c.spam.min(totals.spam)) / nspam;
+    let ham_ratio = f64::from(c.ham.min(totals.ham)) / nham;
+    if spam_ratio + ham_ratio == 0.0 {
+        return PRIOR;
+    }
+    let p = spam_ratio / (spam_ratio + ham_ratio);
+    // How much evidence the counts are: counted as if both classes were
+    // as large as the smaller one, so a token merely common in the larger
+    // class is not taken for certainty.
+    let smaller = nspam.min(nham);
+    let n = spam_ratio * smaller + ham_ratio * smaller;
+    (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n)
 }
 
 /// P(chi-square with `freedom` (even) degrees of freedom >= `x2`).
@@ -138,6 +149,24 @@ mod tests {
         assert!(spam_probability(hammy, TOTALS).unwrap() < 0.01);
         let unknown = vec![Counts { spam: 0, ham: 0 }; 20];
         assert_eq!(spam_probability(unknown, TOTALS), Some(0.5));
+    }
+
+    #[test]
+    fn evidence_is_weighed_by_the_smaller_class() {
+        // 5% of ham and no spam: with ten times more ham than spam
+        // trained, that is 5 ham-sized messages of evidence, not 50.
+        let token = Counts { spam: 0, ham: 50 };
+        let balanced = token_probability(Counts { spam: 0, ham: 5 }, TOTALS);
+        let skewed = token_probability(
+            token,
+            Counts {
+                spam: 100,
+                ham: 1000,
+            },
+        );
+        assert!((balanced - skewed).abs() < 1e-9, "{balanced} {skewed}");
+        assert!(skewed > 0.03 && skewed < 0.1, "{skewed}");
+        assert_eq!(token_probability(Counts::default(), TOTALS), 0.5);
     }
 
     #[test]

@@ -51,9 +51,12 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     .filter_map(normalize)
 }
 
+#[derive(Default)]
 struct Collector {
     seen: HashSet<u64>,
     tokens: Vec<u64>,
+    /// The tokens as text, when asked for (to explain a verdict).
+    texts: Option<Vec<String>>,
 }
 
 impl Collector {
@@ -62,6 +65,9 @@ impl Collector {
             let hash = fnv1a(token);
             if self.seen.insert(hash) {
                 self.tokens.push(hash);
+                if let Some(texts) = &mut self.texts {
+                    texts.push(token.to_string());
+                }
             }
         }
     }
@@ -81,10 +87,22 @@ fn html_tags(html: &str) -> impl Iterator<Item = String> + '_ {
 
 /// The message's tokens, each once.
 pub fn tokens(view: &View) -> Vec<u64> {
+    let mut c = Collector::default();
+    collect(view, &mut c);
+    c.tokens
+}
+
+/// The message's tokens as text, in the order of [`tokens`].
+pub fn token_texts(view: &View) -> Vec<String> {
     let mut c = Collector {
-        seen: HashSet::new(),
-        tokens: Vec::new(),
+        texts: Some(Vec::new()),
+        ..Collector::default()
     };
+    collect(view, &mut c);
+    c.texts.unwrap_or_default()
+}
+
+fn collect(view: &View, c: &mut Collector) {
     for (name, value) in &view.header_text {
         for word in words(value) {
             c.add(&format!("{name}:{word}"));
@@ -119,7 +137,6 @@ pub fn tokens(view: &View) -> Vec<u64> {
             c.add(&format!("attach:{ext}"));
         }
     }
-    c.tokens
 }
 
 #[cfg(test)]
