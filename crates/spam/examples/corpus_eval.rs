@@ -127,7 +127,12 @@ fn main() {
     let mode = args.get(3).map_or("time", String::as_str);
     let mut samples = load(&args[1], false);
     samples.extend(load(&args[2], true));
-    let table = ScoreTable::default();
+    // SCORES="TAG=score,...": try other scores without rebuilding.
+    let overrides = std::env::var("SCORES").unwrap_or_default();
+    let table = ScoreTable::new(overrides.split(',').filter_map(|kv| {
+        let (tag, score) = kv.split_once('=')?;
+        Some((tag.to_string(), score.parse().ok()?))
+    }));
     let junk = 6.0;
     let (mut ham, mut spam, mut fp, mut caught) = (0, 0, 0, 0);
     let mut tag_counts: HashMap<String, [usize; 3]> = HashMap::new();

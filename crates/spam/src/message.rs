@@ -44,6 +44,14 @@ pub struct View {
     pub from_count: usize,
     pub reply_to: Option<Mailbox>,
     pub to_count: usize,
+    /// The To: field as sent (empty when missing).
+    pub to_raw: String,
+    /// The Date: field as sent (empty when missing).
+    pub date_raw: String,
+    /// When the last hop received it (the date of the topmost Received:).
+    pub received_at: Option<i64>,
+    /// X-Priority, X-MSMail-Priority or Importance asks for attention.
+    pub priority_high: bool,
     pub subject: Option<String>,
     /// Seconds since the epoch.
     pub date: HeaderState<i64>,
@@ -65,6 +73,9 @@ pub struct View {
     pub header_text: Vec<(String, String)>,
     /// The names of every header field, lower case, each once.
     pub header_names: Vec<String>,
+    /// Each MIME part's type, charset and transfer encoding, lower case
+    /// (`type:text/html`, `charset:big5`, `encoding:base64`).
+    pub part_facts: Vec<String>,
 }
 
 fn push_bounded(into: &mut String, text: &str) {
@@ -145,6 +156,15 @@ impl View {
             from,
             reply_to: mailbox(message.reply_to()),
             to_count: message.to().map_or(0, |a| a.iter().count()),
+            to_raw: message.header_raw("To").unwrap_or("").trim().to_string(),
+            date_raw: message.header_raw("Date").unwrap_or("").trim().to_string(),
+            priority_high: asks_priority(&message),
+            received_at: message
+                .header_raw("Received")
+                .and_then(|r| r.rsplit_once(';'))
+                .and_then(|(_, date)| mail_parser::DateTime::parse_rfc822(date.trim()))
+                .filter(mail_parser::DateTime::is_valid)
+                .map(|d| d.to_timestamp()),
             subject: message.subject().map(str::to_string),
             date,
             message_id,
@@ -160,6 +180,7 @@ impl View {
             links: Vec::new(),
             header_text: Vec::new(),
             header_names: Vec::new(),
+            part_facts: part_facts(&message),
         };
         for header in message.headers() {
             let name = header.name().to_ascii_lowercase();
@@ -260,6 +281,10 @@ impl View {
             from_count: 0,
             reply_to: None,
             to_count: 0,
+            to_raw: String::new(),
+            date_raw: String::new(),
+            priority_high: false,
+            received_at: None,
             subject: None,
             date: HeaderState::Missing,
             message_id: HeaderState::Missing,
@@ -275,6 +300,7 @@ impl View {
             links: Vec::new(),
             header_text: Vec::new(),
             header_names: Vec::new(),
+            part_facts: Vec::new(),
         }
     }
 
@@ -284,6 +310,38 @@ impl View {
             _ => None,
         }
     }
+}
+
+fn part_facts(message: &mail_parser::Message<'_>) -> Vec<String> {
+    let mut facts = Vec::new();
+    for part in &message.parts {
+        if let Some(ct) = part.content_type() {
+            let subtype = ct.subtype().unwrap_or("");
+            facts.push(format!("type:{}/{subtype}", ct.ctype()).to_ascii_lowercase());
+            if let Some(charset) = ct.attribute("charset") {
+                facts.push(format!("charset:{}", charset.to_ascii_lowercase()));
+            }
+        } else {
+            facts.push("type:none".into());
+        }
+        if let Some(encoding) = part.content_transfer_encoding() {
+            facts.push(format!("encoding:{}", encoding.to_ascii_lowercase()));
+        }
+    }
+    facts
+}
+
+/// `X-Priority: 1` or `2`, `X-MSMail-Priority: High`, `Importance: high`.
+fn asks_priority(message: &mail_parser::Message<'_>) -> bool {
+    let value = |name: &str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    value("X-Priority").starts_with(['1', '2'])
+        || value("X-MSMail-Priority").starts_with("high")
+        || value("Importance").starts_with("high")
 }
 
 fn count_ci(haystack: &str, needle: &str) -> usize {

@@ -85,6 +85,35 @@ fn html_tags(html: &str) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// The networks and domains a Received: line names: `ip:24.205.211`,
+/// `ip:24.205`, `host:charterpipeline.net` (whole names are too unique
+/// to learn from, their owners are not).
+fn received_hosts(value: &str, c: &mut Collector) {
+    for word in value.split(|ch: char| {
+        ch.is_whitespace() || matches!(ch, '(' | ')' | '[' | ']' | '<' | '>' | ';' | '@' | '=')
+    }) {
+        let word = word.trim_matches('.').to_ascii_lowercase();
+        let labels: Vec<&str> = word.split('.').collect();
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+            continue;
+        }
+        if let Ok(ip) = word.parse::<std::net::Ipv4Addr>() {
+            let [a, b, c3, _] = ip.octets();
+            c.add(&format!("ip:{a}.{b}.{c3}"));
+            c.add(&format!("ip:{a}.{b}"));
+        } else if labels
+            .iter()
+            .all(|l| l.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
+            && labels[labels.len() - 1]
+                .chars()
+                .all(|ch| ch.is_ascii_alphabetic())
+        {
+            let n = labels.len();
+            c.add(&format!("host:{}.{}", labels[n - 2], labels[n - 1]));
+        }
+    }
+}
+
 /// The message's tokens, each once.
 pub fn tokens(view: &View) -> Vec<u64> {
     let mut c = Collector::default();
@@ -107,6 +136,19 @@ fn collect(view: &View, c: &mut Collector) {
         for word in words(value) {
             c.add(&format!("{name}:{word}"));
         }
+        if name == "received" {
+            received_hosts(value, c);
+        } else if let Some((_, domain)) = value.rsplit_once('@') {
+            // The sender's and the message-id's domain, apart from the
+            // mailbox: `from@shop.example`.
+            let domain: String = domain
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-'))
+                .collect();
+            if !domain.is_empty() {
+                c.add(&format!("{name}@{}", domain.to_ascii_lowercase()));
+            }
+        }
     }
     let mut previous: Option<String> = None;
     for word in words(&view.text) {
@@ -125,6 +167,9 @@ fn collect(view: &View, c: &mut Collector) {
     }
     if view.has_html && !view.has_plain {
         c.add("shape:html-only");
+    }
+    for fact in &view.part_facts {
+        c.add(fact);
     }
     for name in &view.header_names {
         c.add(&format!("header:{name}"));

@@ -20,6 +20,9 @@ const CASES: &[Case] = &[
         file: "newsletter.eml",
         has: &["BULK_MAIL"],
         lacks: &[
+            "UNSUB_TEXT_NO_HEADER",
+            "DATE_AHEAD",
+            "SUBJ_TRACKING_ID",
             "BULK_NO_UNSUBSCRIBE",
             "HTML_ONLY",
             "URI_TEXT_MISMATCH",
@@ -31,7 +34,15 @@ const CASES: &[Case] = &[
     Case {
         file: "personal.eml",
         has: &[],
-        lacks: &["FROM_REPLYTO_DIFF", "MISSING_MID"],
+        lacks: &[
+            "FROM_REPLYTO_DIFF",
+            "MISSING_MID",
+            "FROM_LOCAL_DIGITS",
+            "REPLYTO_FREEMAIL",
+            "DATE_NO_ZONE",
+            "DATE_AHEAD",
+            "PRIORITY_HIGH",
+        ],
         verdict: Verdict::Inbox,
     },
     Case {
@@ -81,6 +92,27 @@ const CASES: &[Case] = &[
         ],
         lacks: &[],
         verdict: Verdict::Junk,
+    },
+    Case {
+        file: "mass-mailer.eml",
+        has: &[
+            "FROM_LOCAL_DIGITS",
+            "REPLYTO_FREEMAIL",
+            "TO_UNDISCLOSED",
+            "SUBJ_TRACKING_ID",
+            "DATE_AHEAD",
+            "PRIORITY_HIGH",
+            "BODY_MONEY_AMOUNTS",
+            "UNSUB_TEXT_NO_HEADER",
+            "HTML_FONT_LARGE",
+            "HTML_FONT_COLOURS",
+            "HTML_FORM",
+            "HTML_REMOTE_IMAGES",
+            "HTML_CLICK_HERE_LINK",
+        ],
+        lacks: &["DATE_NO_ZONE", "DATE_IN_FUTURE", "TO_MANY"],
+        // Every trick at once: over the reject threshold on rules alone.
+        verdict: Verdict::Reject,
     },
     Case {
         file: "attachment.eml",

@@ -24,6 +24,9 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
         if subject.contains('$') || subject.contains('€') || subject.contains('£') {
             hits.push("SUBJ_MONEY");
         }
+        if ends_with_tracking_id(subject) {
+            hits.push("SUBJ_TRACKING_ID");
+        }
     }
     let text = view.text.trim();
     let (all, upper) = letters(text);
@@ -32,6 +35,15 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     }
     if text.matches("!!!").count() >= 2 {
         hits.push("BODY_EXCESS_EXCLAIM");
+    }
+    if money_amounts(text) >= 3 {
+        hits.push("BODY_MONEY_AMOUNTS");
+    }
+    if !view.list_unsubscribe
+        && !view.header_names.iter().any(|n| n == "list-id")
+        && tells_how_to_unsubscribe(text)
+    {
+        hits.push("UNSUB_TEXT_NO_HEADER");
     }
     if text.is_empty() && view.attachments.is_empty() && view.images == 0 {
         hits.push("EMPTY_BODY");
@@ -65,4 +77,63 @@ fn hides_text(html: &str) -> bool {
     .iter()
     .any(|s| compact.contains(s))
         || compact.contains("font-size:0\"")
+}
+
+/// Mass mailers number their subjects to get past filters: `Hi   4471`,
+/// `Your offer [X7Q29]`.
+fn ends_with_tracking_id(subject: &str) -> bool {
+    let trimmed = subject.trim_end();
+    let Some((before, last)) = trimmed.rsplit_once(char::is_whitespace) else {
+        return false;
+    };
+    let last = last.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '#' | '-' | '_'));
+    let digits = last.chars().filter(char::is_ascii_digit).count();
+    let letters = last.chars().filter(char::is_ascii_alphabetic).count();
+    if digits < 3 || !last.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let spaced = before.ends_with(char::is_whitespace);
+    spaced || (letters > 0 && digits > 0 && last.len() >= 5) || digits >= 5
+}
+
+/// How many dollar amounts the text names (`$5`, `$ 1,000`).
+fn money_amounts(text: &str) -> usize {
+    text.match_indices('$')
+        .filter(|(at, _)| {
+            text[at + 1..]
+                .trim_start_matches(' ')
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
+        .count()
+}
+
+/// Removal instructions in the text itself ("to be removed from our
+/// list, reply with REMOVE"): bulk mail that does not carry the
+/// List-Unsubscribe header every legitimate sender now uses.
+fn tells_how_to_unsubscribe(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let asks = [
+        "remove",
+        "unsubscribe",
+        "opt-out",
+        "opt out",
+        "taken off",
+        "no longer wish",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    asks && [
+        "this e-mail",
+        "this email",
+        "this message",
+        "our list",
+        "mailing list",
+        "our database",
+        "future mailings",
+        "future e-mail",
+        "future email",
+        "future offers",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }

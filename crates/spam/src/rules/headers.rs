@@ -6,6 +6,7 @@ use crate::message::{HeaderState, View};
 
 /// A day, in seconds: clocks may be wrong, not by this much.
 const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
 
 /// The client's HELO name (inbound only).
 pub(super) fn check_origin(view: &View, context: &Context, hits: &mut Vec<Hit>) {
@@ -73,16 +74,32 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
     if view.from_count > 1 {
         hits.push("FROM_MULTIPLE");
     }
-    // A message checked on its own may be old: its Date says nothing then.
-    let timely = context.direction != super::Direction::Standalone;
+    // A message checked on its own may be old: its Date says nothing
+    // then about today, only about when its last hop received it.
+    let received = match context.direction {
+        super::Direction::Standalone => view.received_at,
+        _ => Some(context.now),
+    };
     match view.date {
         HeaderState::Missing => hits.push("MISSING_DATE"),
         HeaderState::Invalid => hits.push("DATE_INVALID"),
-        HeaderState::Valid(at) if timely && at > context.now + DAY => hits.push("DATE_IN_FUTURE"),
-        HeaderState::Valid(at) if timely && at < context.now - 30 * DAY => {
-            hits.push("DATE_IN_PAST")
-        }
-        HeaderState::Valid(_) => {}
+        HeaderState::Valid(at) => match received {
+            Some(now) if at > now + DAY => hits.push("DATE_IN_FUTURE"),
+            // A sender's clock (or a forged Date) hours ahead.
+            Some(now) if at > now + HOUR => hits.push("DATE_AHEAD"),
+            Some(now)
+                if context.direction != super::Direction::Standalone && at < now - 30 * DAY =>
+            {
+                hits.push("DATE_IN_PAST")
+            }
+            _ => {}
+        },
+    }
+    if matches!(view.date, HeaderState::Valid(_)) && !names_a_zone(&view.date_raw) {
+        hits.push("DATE_NO_ZONE");
+    }
+    if view.priority_high {
+        hits.push("PRIORITY_HIGH");
     }
     match view.message_id {
         HeaderState::Missing => hits.push("MISSING_MID"),
@@ -104,6 +121,32 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
             hits.push("BULK_NO_UNSUBSCRIBE");
         }
     }
+}
+
+/// RFC 5322 3.3: a date ends with its zone, `+0100` or (obsolete) a
+/// name such as `GMT` or `EST`.
+fn names_a_zone(date: &str) -> bool {
+    date.split_whitespace().any(|word| {
+        let numeric = word.len() == 5
+            && word.starts_with(['+', '-'])
+            && word[1..].chars().all(|c| c.is_ascii_digit());
+        let name = word.trim_matches(|c: char| !c.is_ascii_alphabetic());
+        numeric
+            || matches!(
+                name.to_ascii_uppercase().as_str(),
+                "GMT"
+                    | "UT"
+                    | "UTC"
+                    | "EST"
+                    | "EDT"
+                    | "CST"
+                    | "CDT"
+                    | "MST"
+                    | "MDT"
+                    | "PST"
+                    | "PDT"
+            )
+    })
 }
 
 /// The same registered domain, roughly: one ends with the other's last

@@ -4,10 +4,12 @@
 //! (submitted by our own users) skips those about the sending host and
 //! about spoofing the recipient.
 
+mod addresses;
 mod attachments;
 mod auth;
 mod content;
 mod headers;
+mod html;
 mod links;
 mod phrases;
 
@@ -91,7 +93,9 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
         headers::check_origin(view, context, &mut hits);
     }
     headers::check(view, context, &mut hits);
+    addresses::check(view, &mut hits);
     content::check(view, &mut hits);
+    html::check(view, &mut hits);
     phrases::check(view, &mut hits);
     links::check(view, &mut hits);
     attachments::check(view, &mut hits);

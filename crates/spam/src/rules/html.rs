@@ -1,0 +1,81 @@
+//! How HTML mail is dressed: shouting font sizes, many colours, links
+//! that say only "click here".
+
+use super::Hit;
+use crate::message::View;
+
+/// `<font ...>` tags of the HTML, lower case.
+fn font_tags(html: &str) -> impl Iterator<Item = &str> + '_ {
+    html.match_indices('<').filter_map(move |(at, _)| {
+        let rest = &html[at + 1..];
+        let tag = rest.get(..4)?;
+        if !tag.eq_ignore_ascii_case("font") {
+            return None;
+        }
+        Some(&rest[..rest.find('>').unwrap_or(rest.len()).min(200)])
+    })
+}
+
+/// `size=+2` and up or `size=5` and up: headline type in a letter.
+fn is_large(font: &str) -> bool {
+    let lower = font.to_ascii_lowercase();
+    let Some(at) = lower.find("size=") else {
+        return false;
+    };
+    let value = lower[at + 5..].trim_start_matches(['"', '\'']);
+    match value.strip_prefix('+') {
+        Some(up) => up.starts_with(['2', '3', '4', '5', '6', '7']),
+        None => value.starts_with(['5', '6', '7']),
+    }
+}
+
+pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
+    if !view.has_html {
+        return;
+    }
+    let (mut large, mut coloured) = (false, 0);
+    for font in font_tags(&view.html) {
+        large |= is_large(font);
+        coloured += usize::from(font.to_ascii_lowercase().contains("color"));
+    }
+    if large {
+        hits.push("HTML_FONT_LARGE");
+    }
+    if coloured >= 2 {
+        hits.push("HTML_FONT_COLOURS");
+    }
+    let lower = view.html.to_ascii_lowercase();
+    if lower.contains("<form") {
+        hits.push("HTML_FORM");
+    }
+    if lower
+        .match_indices("<img")
+        .filter(|(at, _)| {
+            let tag = &lower[*at..lower[*at..].find('>').map_or(lower.len(), |e| at + e)];
+            tag.contains("src=\"http") || tag.contains("src=http") || tag.contains("src='http")
+        })
+        .count()
+        >= 2
+    {
+        hits.push("HTML_REMOTE_IMAGES");
+    }
+    if view.links.iter().any(|l| {
+        let text = l.text.trim().to_ascii_lowercase();
+        text.starts_with("click here") || text == "click" || text == "here"
+    }) {
+        hits.push("HTML_CLICK_HERE_LINK");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_fonts() {
+        assert!(is_large("font size=\"+3\" color=red"));
+        assert!(is_large("FONT SIZE=6"));
+        assert!(!is_large("font size=2"));
+        assert!(!is_large("font face=arial"));
+    }
+}
