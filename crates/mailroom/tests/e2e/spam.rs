@@ -142,7 +142,8 @@ check(call("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylis
 os.makedirs(CORPUS + "/spam"); os.makedirs(CORPUS + "/ham")
 for n in range(25):
     rare = " replica chronograph bezel" if n % 6 == 0 else ""
-    open(f"{{CORPUS}}/spam/{{n}}.eml", "w").write(message("deals@promo.example", f"Luxury offer {{n}}", f"Luxury watches at discount prices, genuine quality guaranteed, order today offer {{n}}{{rare}}"))
+    # Both kinds from good.example: the classifier learns sender domains too.
+    open(f"{{CORPUS}}/spam/{{n}}.eml", "w").write(message("deals@good.example", f"Luxury offer {{n}}", f"Luxury watches at discount prices, genuine quality guaranteed, order today offer {{n}}{{rare}}"))
     open(f"{{CORPUS}}/ham/{{n}}.eml", "w").write(message("carol@good.example", f"Project report {{n}}", f"The project report for week {{n}} is attached; the schedule moves the review to Thursday afternoon"))
 for kind in ("spam", "ham"):
     out = subprocess.run([MAILROOM, "--config", CONFIG, "spam", "train", "--" + kind, CORPUS + "/" + kind], capture_output=True, text=True)
