@@ -73,9 +73,6 @@ pub struct View {
     pub header_text: Vec<(String, String)>,
     /// The names of every header field, lower case, each once.
     pub header_names: Vec<String>,
-    /// Each MIME part's type, charset and transfer encoding, lower case
-    /// (`type:text/html`, `charset:big5`, `encoding:base64`).
-    pub part_facts: Vec<String>,
 }
 
 fn push_bounded(into: &mut String, text: &str) {
@@ -180,7 +177,6 @@ impl View {
             links: Vec::new(),
             header_text: Vec::new(),
             header_names: Vec::new(),
-            part_facts: part_facts(&message),
         };
         for header in message.headers() {
             let name = header.name().to_ascii_lowercase();
@@ -300,7 +296,6 @@ impl View {
             links: Vec::new(),
             header_text: Vec::new(),
             header_names: Vec::new(),
-            part_facts: Vec::new(),
         }
     }
 
@@ -310,25 +305,6 @@ impl View {
             _ => None,
         }
     }
-}
-
-fn part_facts(message: &mail_parser::Message<'_>) -> Vec<String> {
-    let mut facts = Vec::new();
-    for part in &message.parts {
-        if let Some(ct) = part.content_type() {
-            let subtype = ct.subtype().unwrap_or("");
-            facts.push(format!("type:{}/{subtype}", ct.ctype()).to_ascii_lowercase());
-            if let Some(charset) = ct.attribute("charset") {
-                facts.push(format!("charset:{}", charset.to_ascii_lowercase()));
-            }
-        } else {
-            facts.push("type:none".into());
-        }
-        if let Some(encoding) = part.content_transfer_encoding() {
-            facts.push(format!("encoding:{}", encoding.to_ascii_lowercase()));
-        }
-    }
-    facts
 }
 
 /// `X-Priority: 1` or `2`, `X-MSMail-Priority: High`, `Importance: high`.

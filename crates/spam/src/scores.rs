@@ -114,7 +114,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ),
     (
         "FROM_LOCAL_DIGITS",
-        0.5,
+        0.3,
         "the sender's address has three or more digits",
     ),
     (
@@ -140,7 +140,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BODY_EXCESS_EXCLAIM", 0.5, "the text has repeated !!!"),
     (
         "BODY_MONEY_AMOUNTS",
-        0.5,
+        0.3,
         "the text names three or more sums of money",
     ),
     (
@@ -156,15 +156,30 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         1.5,
         "text hidden from the reader by its style",
     ),
-    ("HTML_FORM", 1.0, "a form to fill in inside the message"),
-    ("HTML_REMOTE_IMAGES", 0.5, "images loaded from elsewhere"),
-    ("HTML_FONT_LARGE", 0.8, "headline-sized fonts"),
-    ("HTML_FONT_COLOURS", 0.5, "text in several font colours"),
+    ("HTML_FORM", 0.5, "a form to fill in inside the message"),
+    ("HTML_FONT_LARGE", 0.3, "headline-sized fonts"),
     (
         "HTML_CLICK_HERE_LINK",
-        1.0,
+        0.3,
         "a link that says only \"click here\"",
     ),
+    (
+        "TOPIC_ADVANCE_FEE",
+        1.0,
+        "about moving a fortune abroad for a share",
+    ),
+    ("TOPIC_LOANS_DEBT", 1.0, "about mortgages, loans and debt"),
+    ("TOPIC_PILLS", 1.0, "about pills and diets"),
+    ("TOPIC_EASY_MONEY", 1.0, "about money made at home"),
+    ("TOPIC_STOCK_TIP", 1.0, "a stock tip"),
+    (
+        "TOPIC_LISTS_FOR_SALE",
+        1.0,
+        "selling addresses or bulk mailing",
+    ),
+    ("TOPIC_ADULT", 1.0, "adult content"),
+    ("TOPIC_DIPLOMA", 1.0, "degrees without study"),
+    ("TOPIC_PRIZE", 1.0, "a prize to claim"),
     ("SPAM_PHRASES_1", 1.0, "one or two phrases common in spam"),
     (
         "SPAM_PHRASES_3",
@@ -199,12 +214,12 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BAYES_05", -1.5, "the classifier: 1 to 5%"),
     ("BAYES_20", -0.7, "the classifier: 5 to 20%"),
     ("BAYES_40", -0.2, "the classifier: 20 to 40%"),
-    ("BAYES_50", 2.5, "the classifier: 40 to 60%"),
-    ("BAYES_60", 3.5, "the classifier: 60 to 80%"),
+    ("BAYES_50", 3.0, "the classifier: 40 to 60%"),
+    ("BAYES_60", 4.0, "the classifier: 60 to 80%"),
     ("BAYES_80", 4.5, "the classifier: 80 to 95%"),
     ("BAYES_95", 5.0, "the classifier: 95 to 99%"),
-    ("BAYES_99", 6.5, "the classifier: 99 to 99.9%"),
-    ("BAYES_999", 8.0, "the classifier: above 99.9%"),
+    ("BAYES_99", 5.5, "the classifier: 99 to 99.9%"),
+    ("BAYES_999", 6.5, "the classifier: above 99.9%"),
 ];
 
 /// What a tag means ("" for an unknown one).

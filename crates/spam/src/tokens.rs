@@ -1,6 +1,10 @@
 //! What the classifier learns from: words and word pairs of the text,
-//! words of a few headers (marked with the header's name), and the hosts
-//! of links. Each token is hashed to 64 bits (FNV-1a, stable across
+//! words of a few headers (marked with the header's name), the domains
+//! of the sender and of the relays, header names, attachment types and
+//! the hosts of links. Not the HTML markup: whether a message is HTML
+//! says what kind of sender wrote it, not whether it is spam, and a
+//! classifier whose ham happened to be plain text would learn "HTML is
+//! spam" and junk every newsletter. Each token is hashed to 64 bits (FNV-1a, stable across
 //! versions, so stored statistics stay valid); a message yields each
 //! token once.
 
@@ -48,7 +52,50 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
                 ',' | ';' | '(' | ')' | '"' | '<' | '>' | '[' | ']' | '|' | '='
             )
     })
-    .filter_map(normalize)
+    .flat_map(|piece| {
+        if piece.chars().any(is_cjk) {
+            cjk_pairs(piece)
+        } else {
+            normalize(piece).into_iter().collect()
+        }
+    })
+}
+
+/// Chinese, Japanese and Korean script: written without spaces between
+/// words.
+fn is_cjk(c: char) -> bool {
+    matches!(u32::from(c),
+        0x3040..=0x30ff      // Hiragana, Katakana
+        | 0x3400..=0x4dbf    // CJK extension A
+        | 0x4e00..=0x9fff    // CJK unified ideographs
+        | 0xac00..=0xd7af    // Hangul syllables
+        | 0xf900..=0xfaff    // CJK compatibility ideographs
+        | 0xff66..=0xff9f) // half-width Katakana
+}
+
+/// Text in a script without spaces, as overlapping pairs of characters
+/// (the usual stand-in for words there); other runs in it as words.
+fn cjk_pairs(piece: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = piece.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let cjk = is_cjk(chars[i]);
+        let start = i;
+        while i < chars.len() && is_cjk(chars[i]) == cjk {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        if cjk {
+            if run.len() == 1 {
+                out.push(run[0].to_string());
+            }
+            out.extend(run.windows(2).map(|w| w.iter().collect::<String>()));
+        } else {
+            out.extend(normalize(&run.iter().collect::<String>()));
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -71,18 +118,6 @@ impl Collector {
             }
         }
     }
-}
-
-/// The names of the HTML elements used (`font`, `img`, `table`...).
-fn html_tags(html: &str) -> impl Iterator<Item = String> + '_ {
-    html.split('<').skip(1).filter_map(|rest| {
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .take(12)
-            .collect();
-        (!name.is_empty()).then(|| name.to_ascii_lowercase())
-    })
 }
 
 /// The networks and domains a Received: line names: `ip:24.205.211`,
@@ -158,6 +193,14 @@ fn collect(view: &View, c: &mut Collector) {
         }
         previous = Some(word);
     }
+    // Words in capitals, apart from the same word in lower case: shouting
+    // is a habit of advertising more than of conversation.
+    for word in view.text.split_whitespace() {
+        let word = word.trim_matches(|ch: char| !ch.is_alphanumeric());
+        if word.chars().count() >= 3 && word.chars().all(char::is_uppercase) {
+            c.add(&format!("upper:{word}"));
+        }
+    }
     for link in &view.links {
         c.add(&format!("url:{}", link.host));
         let labels: Vec<&str> = link.host.rsplitn(3, '.').collect();
@@ -165,17 +208,8 @@ fn collect(view: &View, c: &mut Collector) {
             c.add(&format!("url:{}.{}", labels[1], labels[0]));
         }
     }
-    if view.has_html && !view.has_plain {
-        c.add("shape:html-only");
-    }
-    for fact in &view.part_facts {
-        c.add(fact);
-    }
     for name in &view.header_names {
         c.add(&format!("header:{name}"));
-    }
-    for tag in html_tags(&view.html) {
-        c.add(&format!("html:{tag}"));
     }
     for name in &view.attachments {
         if let Some((_, ext)) = name.rsplit_once('.') {
@@ -187,6 +221,12 @@ fn collect(view: &View, c: &mut Collector) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_without_spaces_is_read_in_pairs_of_characters() {
+        let t: Vec<String> = words("無料の商品 today").collect();
+        assert_eq!(t, ["無料", "料の", "の商", "商品", "today"]);
+    }
 
     #[test]
     fn words_pairs_and_headers_each_once() {

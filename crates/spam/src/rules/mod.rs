@@ -12,6 +12,7 @@ mod headers;
 mod html;
 mod links;
 mod phrases;
+mod topics;
 
 use std::net::IpAddr;
 
@@ -97,6 +98,7 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     content::check(view, &mut hits);
     html::check(view, &mut hits);
     phrases::check(view, &mut hits);
+    topics::check(view, &mut hits);
     links::check(view, &mut hits);
     attachments::check(view, &mut hits);
     hits.sort_unstable();
