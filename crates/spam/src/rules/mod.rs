@@ -8,6 +8,7 @@ mod addresses;
 mod attachments;
 mod auth;
 mod content;
+mod disguise;
 mod headers;
 mod html;
 mod links;
@@ -97,6 +98,7 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     addresses::check(view, &mut hits);
     content::check(view, &mut hits);
     html::check(view, &mut hits);
+    disguise::check(view, &mut hits);
     phrases::check(view, &mut hits);
     topics::check(view, &mut hits);
     links::check(view, &mut hits);
