@@ -64,11 +64,14 @@ pub fn token_probability(c: Counts, totals: Totals) -> f64 {
         return PRIOR;
     }
     let p = spam_ratio / (spam_ratio + ham_ratio);
-    // How much evidence the counts are: counted as if both classes were
-    // as large as the smaller one, so a token merely common in the larger
-    // class is not taken for certainty.
-    let smaller = nspam.min(nham);
-    let n = spam_ratio * smaller + ham_ratio * smaller;
+    // How much evidence the counts are: counted as if both classes had
+    // the geometric mean of their sizes. Raw counts let a token merely
+    // common in the larger class (five times more ham than spam) read as
+    // certainty; scaling all the way down to the smaller class made mail
+    // from a source never trained as ham look like spam (corpus_eval
+    // `unfamiliar`: 2.5 % of such ham flagged, 0.3 % with this).
+    let size = (nspam * nham).sqrt();
+    let n = (spam_ratio + ham_ratio) * size;
     (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n)
 }
 
@@ -152,20 +155,22 @@ mod tests {
     }
 
     #[test]
-    fn evidence_is_weighed_by_the_smaller_class() {
-        // 5% of ham and no spam: with ten times more ham than spam
-        // trained, that is 5 ham-sized messages of evidence, not 50.
-        let token = Counts { spam: 0, ham: 50 };
-        let balanced = token_probability(Counts { spam: 0, ham: 5 }, TOTALS);
+    fn evidence_from_the_larger_class_is_discounted() {
+        // 5% of ham and no spam, with ten times more ham than spam trained:
+        // weaker than 50 messages in classes of equal size, stronger than 5.
         let skewed = token_probability(
-            token,
+            Counts { spam: 0, ham: 50 },
             Counts {
                 spam: 100,
                 ham: 1000,
             },
         );
-        assert!((balanced - skewed).abs() < 1e-9, "{balanced} {skewed}");
-        assert!(skewed > 0.03 && skewed < 0.1, "{skewed}");
+        let raw = token_probability(Counts { spam: 0, ham: 50 }, TOTALS);
+        let scaled_down = token_probability(Counts { spam: 0, ham: 5 }, TOTALS);
+        assert!(
+            raw < skewed && skewed < scaled_down,
+            "{raw} {skewed} {scaled_down}"
+        );
         assert_eq!(token_probability(Counts::default(), TOTALS), 0.5);
     }
 
