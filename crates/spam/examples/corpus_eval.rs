@@ -121,7 +121,7 @@ fn splits(samples: &[Sample], mode: &str) -> Vec<(Vec<usize>, Vec<usize>)> {
         let spam_train: Vec<usize> = by_class[1]
             .iter()
             .copied()
-            .filter(|&i| tokens::fnv1a(&samples[i].name) % 2 == 0)
+            .filter(|&i| tokens::fnv1a(&samples[i].name).is_multiple_of(2))
             .collect();
         return sizes
             .into_iter()
