@@ -75,6 +75,46 @@ pub fn token_probability(c: Counts, totals: Totals) -> f64 {
     (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n)
 }
 
+/// A token that swayed the classifier, with its spam probability.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Clue {
+    pub token: String,
+    pub probability: f64,
+}
+
+/// A token is shown as a clue only once this many trained messages had
+/// it: the check tool is open to every user, and a rarer token could
+/// tell whether somebody else's message contained it.
+pub const MIN_CLUE_MESSAGES: u32 = 5;
+
+/// The strongest clues each way (spam first, then ham), at most
+/// `per_side` of each, among tokens seen in enough trained messages.
+pub fn clues(
+    tokens: impl IntoIterator<Item = (String, Counts)>,
+    totals: Totals,
+    per_side: usize,
+) -> (Vec<Clue>, Vec<Clue>) {
+    let mut all: Vec<Clue> = tokens
+        .into_iter()
+        .filter(|(_, c)| c.spam + c.ham >= MIN_CLUE_MESSAGES)
+        .map(|(token, c)| Clue {
+            token,
+            probability: (token_probability(c, totals) * 1000.0).round() / 1000.0,
+        })
+        .filter(|c| (c.probability - 0.5).abs() >= MIN_DISTANCE)
+        .collect();
+    all.sort_by(|a, b| {
+        (b.probability - 0.5)
+            .abs()
+            .total_cmp(&(a.probability - 0.5).abs())
+    });
+    let (spam, ham): (Vec<Clue>, Vec<Clue>) = all.into_iter().partition(|c| c.probability > 0.5);
+    (
+        spam.into_iter().take(per_side).collect(),
+        ham.into_iter().take(per_side).collect(),
+    )
+}
+
 /// P(chi-square with `freedom` (even) degrees of freedom >= `x2`).
 fn chi2_q(x2: f64, freedom: usize) -> f64 {
     let m = x2 / 2.0;
@@ -172,6 +212,28 @@ mod tests {
             "{raw} {skewed} {scaled_down}"
         );
         assert_eq!(token_probability(Counts::default(), TOTALS), 0.5);
+    }
+
+    #[test]
+    fn clues_are_the_strongest_tokens_each_way_seen_often_enough() {
+        let tokens = [
+            ("cheap".to_string(), Counts { spam: 40, ham: 1 }),
+            ("pills".to_string(), Counts { spam: 20, ham: 2 }),
+            ("secret".to_string(), Counts { spam: 3, ham: 0 }),
+            ("meeting".to_string(), Counts { spam: 1, ham: 30 }),
+            ("the".to_string(), Counts { spam: 50, ham: 50 }),
+        ];
+        let (spam, ham) = clues(tokens, TOTALS, 1);
+        assert_eq!(spam.len(), 1);
+        assert_eq!(spam[0].token, "cheap");
+        assert!(spam[0].probability > 0.9);
+        assert_eq!(ham[0].token, "meeting");
+        let (spam, _) = clues(
+            [("secret".to_string(), Counts { spam: 3, ham: 0 })],
+            TOTALS,
+            5,
+        );
+        assert!(spam.is_empty(), "seen in too few messages to show");
     }
 
     #[test]

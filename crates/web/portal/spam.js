@@ -13,6 +13,14 @@ async function checkMessage(raw) {
   return data;
 }
 
+// What swayed the classifier, each way: its tokens with their spam
+// probability (words, word pairs, "subject:word", "url:host"...).
+function clueLines(clues) {
+  const line = (label, list) => list.length === 0 ? [] :
+    [el("p", { class: "clues" }, `${label}: ` + list.map((c) => `${c.token} (${Math.round(c.probability * 100)}%)`).join(", "))];
+  return [...line("Words that lean to spam", clues.spam), ...line("Words that lean to ham", clues.ham)];
+}
+
 export async function spamCheckPage() {
   const result = el("div", { id: "spam-result", "aria-live": "polite" });
   page("Spam check",
@@ -26,7 +34,8 @@ export async function spamCheckPage() {
         el("h2", {}, `Score ${r.score.toFixed(1)}: ${verdicts[r.verdict]}`),
         el("p", {}, `Junk from ${r.thresholds.junk}, refused from ${r.thresholds.reject}` +
           (r.bayes === null ? "; the classifier has not learned enough yet." : `; the classifier says ${(r.bayes * 100).toFixed(1)}% spam.`)),
-        table("Rules that fired", ["Rule", "Score", "Meaning"], r.tests.map((t) => [t.tag, t.score.toFixed(1), t.description]), "No rule fired."));
+        table("Rules that fired", ["Rule", "Score", "Meaning"], r.tests.map((t) => [t.tag, t.score.toFixed(1), t.description]), "No rule fired."),
+        ...clueLines(r.clues));
     }),
     result);
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use mailroom_spam::bayes::{self, Clue, Counts};
 use mailroom_spam::rules::{self, Context, Direction};
 use mailroom_spam::verdict::{OFF, Thresholds};
 use mailroom_spam::{Report, Verdict, View, tokens};
@@ -17,6 +18,22 @@ use super::{bayes_probability, effective_thresholds, score_table, thresholds};
 use crate::Result;
 use crate::address::domain_of;
 use crate::mail::{Mail, Resolved};
+
+/// Clues of the classifier shown each way by the check tool.
+const CLUES_SHOWN: usize = 8;
+
+/// What the spam check tool says of a message.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub report: Report,
+    pub verdict: Verdict,
+    pub thresholds: Thresholds,
+    /// The words (tokens) that made the classifier lean to spam, strongest
+    /// first; empty until it has learned enough.
+    pub spam_clues: Vec<Clue>,
+    /// The same for ham.
+    pub ham_clues: Vec<Clue>,
+}
 
 /// A message received over the MX listener, about to be filed.
 pub struct InboundCheck<'a> {
@@ -230,22 +247,40 @@ impl Mail {
     }
 
     /// Scores a message on its own (the spam check tool): the rules, the
-    /// global classifier, and the verdict under `domain`'s thresholds (or
-    /// the global ones).
-    pub async fn check_message(
-        &self,
-        body: &[u8],
-        domain: Option<&str>,
-    ) -> Result<(Report, Verdict, Thresholds)> {
+    /// global classifier with its strongest clues, and the verdict under
+    /// `domain`'s thresholds (or the global ones).
+    pub async fn check_message(&self, body: &[u8], domain: Option<&str>) -> Result<Checked> {
         let store = self.store.as_ref();
         let view = View::parse(body);
         let hits = rules::evaluate(&view, &Context::standalone(self.now()));
-        let tokens = Arc::new(tokens::tokens(&view));
-        let bayes = bayes_probability(store, 0, &tokens).await?;
-        let report = Report::new(&hits, bayes, &score_table(store).await?);
+        let texts = tokens::token_texts(&view);
+        let hashes = Arc::new(texts.iter().map(|t| tokens::fnv1a(t)).collect::<Vec<_>>());
+        let (totals, counts) = store.bayes_lookup(0, hashes).await?;
+        let totals = Counts {
+            spam: totals.spam,
+            ham: totals.ham,
+        };
+        let counts: Vec<Counts> = counts
+            .into_iter()
+            .map(|c| Counts {
+                spam: c.spam,
+                ham: c.ham,
+            })
+            .collect();
+        let probability = bayes::spam_probability(counts.iter().copied(), totals);
+        let (spam_clues, ham_clues) = match probability {
+            Some(_) => bayes::clues(texts.into_iter().zip(counts), totals, CLUES_SHOWN),
+            None => (Vec::new(), Vec::new()),
+        };
+        let report = Report::new(&hits, probability, &score_table(store).await?);
         let (t, _) = effective_thresholds(store, domain).await?;
-        let t = thresholds(t);
-        let verdict = report.verdict(t);
-        Ok((report, verdict, t))
+        let thresholds = thresholds(t);
+        Ok(Checked {
+            verdict: report.verdict(thresholds),
+            report,
+            thresholds,
+            spam_clues,
+            ham_clues,
+        })
     }
 }

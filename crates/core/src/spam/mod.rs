@@ -16,7 +16,7 @@ use mailroom_spam::verdict::Thresholds;
 use mailroom_store::{SpamThresholds, Store};
 
 pub use auth::{Authentication, DmarcPolicy};
-pub use inspect::{Filing, InboundCheck, Inspection, OutboundCheck};
+pub use inspect::{Checked, Filing, InboundCheck, Inspection, OutboundCheck};
 pub use lists::ListHit;
 pub use mailroom_spam::{Report, ScoreTable, Verdict};
 

@@ -41,6 +41,14 @@ struct Checked {
     required: f64,
     bayes: Option<f64>,
     tests: Vec<(String, f64)>,
+    clues: Clues,
+}
+
+/// The classifier's strongest clues each way.
+#[derive(Serialize)]
+struct Clues {
+    spam: Vec<mailroom_spam::bayes::Clue>,
+    ham: Vec<mailroom_spam::bayes::Clue>,
 }
 
 pub async fn run(
@@ -73,14 +81,18 @@ pub async fn run(
                 inputs.push((file.display().to_string(), body));
             }
             for (name, body) in inputs {
-                let (report, verdict, t) = mail.check_message(&body, domain.as_deref()).await?;
+                let checked = mail.check_message(&body, domain.as_deref()).await?;
                 results.push(Checked {
                     file: name,
-                    score: report.score,
-                    verdict: verdict.as_str(),
-                    required: t.junk,
-                    bayes: report.bayes,
-                    tests: report.tests.clone(),
+                    score: checked.report.score,
+                    verdict: checked.verdict.as_str(),
+                    required: checked.thresholds.junk,
+                    bayes: checked.report.bayes,
+                    tests: checked.report.tests,
+                    clues: Clues {
+                        spam: checked.spam_clues,
+                        ham: checked.ham_clues,
+                    },
                 });
             }
             if results.len() == 1 && !out.json {
@@ -89,6 +101,15 @@ pub async fn run(
                 println!("verdict  {}", r.verdict);
                 if let Some(p) = r.bayes {
                     println!("bayes    {:.3} spam probability", p);
+                }
+                for (side, clues) in [("spam", &r.clues.spam), ("ham", &r.clues.ham)] {
+                    if !clues.is_empty() {
+                        let shown: Vec<String> = clues
+                            .iter()
+                            .map(|c| format!("{} ({:.2})", c.token, c.probability))
+                            .collect();
+                        println!("{side:<8} clues: {}", shown.join(", "));
+                    }
                 }
                 for (tag, score) in &r.tests {
                     println!(

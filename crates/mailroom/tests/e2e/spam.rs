@@ -149,6 +149,15 @@ for kind in ("spam", "ham"):
     out = subprocess.run([MAILROOM, "--config", CONFIG, "spam", "train", "--" + kind, CORPUS + "/" + kind], capture_output=True, text=True)
     check(out.returncode == 0 and "trained 25 of 25" in out.stdout, out.stdout, out.stderr)
 advert = message("alice@good.example", "Chronograph", "replica chronograph bezel")
+# The check tool names the words that swayed the classifier.
+open(CORPUS + "/advert.eml", "w").write(advert)
+out = subprocess.run([MAILROOM, "--config", CONFIG, "--json", "spam", "check", CORPUS + "/advert.eml"], capture_output=True, text=True)
+clues = json.loads(out.stdout)[0]["clues"]
+spammy = {{c["token"]: c["probability"] for c in clues["spam"]}}
+check("replica" in spammy and "chronograph bezel" in spammy and min(spammy.values()) > 0.6, clues)
+check(all(c["probability"] < 0.5 for c in clues["ham"]), clues)
+out = subprocess.run([MAILROOM, "--config", CONFIG, "spam", "check", CORPUS + "/advert.eml"], capture_output=True, text=True)
+check("spam     clues: " in out.stdout and "replica (" in out.stdout, out.stdout)
 check(mx("alice@good.example", "bob@example.test", advert)[0] == 250)
 junk = folder("Junk")
 check(len(junk) == 2, len(junk))
@@ -252,6 +261,7 @@ tags = {{t["tag"]: t for t in report["tests"]}}
 check(report["verdict"] == "junk" and report["thresholds"] == {{"greylist": 4.0, "junk": 6.0, "reject": 15.0}}, report)
 check(tags["URI_IP_LITERAL"]["score"] == 4.5 and tags["URI_TEXT_MISMATCH"]["description"], tags)
 check(abs(report["score"] - sum(t["score"] for t in report["tests"])) < 0.05, report)
+check(report["clues"] == {{"spam": [], "ham": []}}, "no clues before the classifier has learned", report)
 # The rules' scores over the API (a MasterAdmin changes them).
 check(call("PUT", "/api/v1/spam/scores/SUBJ_ALL_CAPS", {{"score": 2.0}}, token=master)[1]["score"] == 2.0)
 default = [r for r in call("GET", "/api/v1/spam/scores", token=master)[1]["items"] if r["tag"] == "SUBJ_ALL_CAPS"][0]["default"]

@@ -29,7 +29,7 @@ pub struct CheckQuery {
 #[utoipa::path(post, path = "/api/v1/spam/check", tag = "spam",
     summary = "Score a raw message (RFC 5322) without delivering it",
     params(CheckQuery), request_body(content = String, content_type = "message/rfc822"),
-    responses((status = 200, description = "score, verdict and every rule that fired")))]
+    responses((status = 200, description = "score, verdict, every rule that fired and the classifier's strongest clues each way")))]
 pub async fn check(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,19 +54,21 @@ pub async fn check(
         }
         None => None,
     };
-    let (report, verdict, t) = state.mail.check_message(&body, domain.as_deref()).await?;
-    let verdict = verdict.as_str();
-    let tests: Vec<Value> = report
+    let checked = state.mail.check_message(&body, domain.as_deref()).await?;
+    let t = checked.thresholds;
+    let tests: Vec<Value> = checked
+        .report
         .tests
         .iter()
         .map(|(tag, score)| json!({ "tag": tag, "score": score, "description": mailroom_spam::scores::describe(tag) }))
         .collect();
     Ok(Json(json!({
-        "score": report.score,
-        "verdict": verdict,
+        "score": checked.report.score,
+        "verdict": checked.verdict.as_str(),
         "thresholds": { "greylist": t.greylist, "junk": t.junk, "reject": t.reject },
-        "bayes": report.bayes,
+        "bayes": checked.report.bayes,
         "tests": tests,
+        "clues": { "spam": checked.spam_clues, "ham": checked.ham_clues },
     })))
 }
 
