@@ -108,13 +108,19 @@ fn splits_words_with_markup(html: &str) -> bool {
     let mut at = 0;
     while let Some(found) = lower[at..].find('<') {
         let start = at + found;
-        let end = if lower[start..].starts_with("<!--") {
-            lower[start..].find("-->").map(|e| start + e + 3)
-        } else {
-            empty_element_end(&lower[start..]).map(|e| start + e)
-        };
         at = start + 1;
-        let Some(end) = end else { continue };
+        let end = if lower[start..].starts_with("<!--") {
+            match lower[start..].find("-->") {
+                Some(e) => start + e + 3,
+                // Nothing after an unclosed comment closes anything.
+                None => break,
+            }
+        } else {
+            match empty_element_end(super::head(&lower[start..], 200)) {
+                Some(e) => start + e,
+                None => continue,
+            }
+        };
         let before = start.checked_sub(1).map(|i| bytes[i]);
         let after = bytes.get(end).copied();
         if before.is_some_and(|b| b.is_ascii_alphabetic())
@@ -181,5 +187,8 @@ mod tests {
             "<p>Hello</p> <!-- note --> <b></b>"
         ));
         assert!(!splits_words_with_markup("Vi<!-- z -->agra"));
+        // Hostile input stays linear: unclosed comments and tags.
+        assert!(!splits_words_with_markup(&"a<!--".repeat(50_000)));
+        assert!(!splits_words_with_markup(&"a<b".repeat(50_000)));
     }
 }

@@ -14,7 +14,10 @@ fn font_tags(html: &str) -> impl Iterator<Item = &str> + '_ {
         if !tag.eq_ignore_ascii_case("font") {
             return None;
         }
-        Some(&rest[..rest.find('>').unwrap_or(rest.len()).min(200)])
+        // A tag runs to its '>', read no further than 200 bytes: a text of
+        // unclosed tags must not cost the square of its length.
+        let tag = super::head(rest, 200);
+        Some(&tag[..tag.find('>').unwrap_or(tag.len())])
     })
 }
 
@@ -59,5 +62,7 @@ mod tests {
         assert!(is_large("FONT SIZE=6"));
         assert!(!is_large("font size=2"));
         assert!(!is_large("font face=arial"));
+        let long = format!("<font {}>", "é".repeat(150));
+        assert_eq!(font_tags(&long).count(), 1, "cut at a character boundary");
     }
 }

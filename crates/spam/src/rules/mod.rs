@@ -84,6 +84,16 @@ impl Context {
     }
 }
 
+/// At most the first `max` bytes of `text`, cut at a character boundary
+/// (rules look at bounded pieces of hostile input).
+pub(crate) fn head(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// One rule that fired.
 pub type Hit = &'static str;
 
