@@ -156,9 +156,12 @@ impl View {
             to_raw: message.header_raw("To").unwrap_or("").trim().to_string(),
             date_raw: message.header_raw("Date").unwrap_or("").trim().to_string(),
             priority_high: asks_priority(&message),
+            // headers_raw() in order: the first Received: is the topmost
+            // (header_raw() would give the last, the first hop).
             received_at: message
-                .header_raw("Received")
-                .and_then(|r| r.rsplit_once(';'))
+                .headers_raw()
+                .find(|(name, _)| name.eq_ignore_ascii_case("Received"))
+                .and_then(|(_, r)| r.rsplit_once(';'))
                 .and_then(|(_, date)| mail_parser::DateTime::parse_rfc822(date.trim()))
                 .filter(mail_parser::DateTime::is_valid)
                 .map(|d| d.to_timestamp()),

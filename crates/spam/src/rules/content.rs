@@ -79,8 +79,10 @@ fn hides_text(html: &str) -> bool {
         || compact.contains("font-size:0\"")
 }
 
-/// Mass mailers number their subjects to get past filters: `Hi   4471`,
-/// `Your offer [X7Q29]`.
+/// Mass mailers number their subjects to get past filters: `Hi   4471`
+/// (set apart by extra spaces), `Your offer 23jk8q` (letters and digits
+/// shuffled). Ticket, order and bug numbers (`Bug 123456`, `INV12345`)
+/// are neither.
 fn ends_with_tracking_id(subject: &str) -> bool {
     let trimmed = subject.trim_end();
     let Some((before, last)) = trimmed.rsplit_once(char::is_whitespace) else {
@@ -88,12 +90,17 @@ fn ends_with_tracking_id(subject: &str) -> bool {
     };
     let last = last.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '#' | '-' | '_'));
     let digits = last.chars().filter(char::is_ascii_digit).count();
-    let letters = last.chars().filter(char::is_ascii_alphabetic).count();
     if digits < 3 || !last.chars().all(|c| c.is_ascii_alphanumeric()) {
         return false;
     }
     let spaced = before.ends_with(char::is_whitespace);
-    spaced || (letters > 0 && digits > 0 && last.len() >= 5) || digits >= 5
+    // Letter-digit changes: `INV12345` has one, `23jk8q` three.
+    let changes = last
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+        .count();
+    spaced || changes >= 3
 }
 
 /// How many dollar amounts the text names (`$5`, `$ 1,000`).
@@ -109,23 +116,23 @@ fn money_amounts(text: &str) -> usize {
 
 /// Removal instructions in the text itself ("to be removed from our
 /// list, reply with REMOVE"): bulk mail that does not carry the
-/// List-Unsubscribe header every legitimate sender now uses.
+/// List-Unsubscribe header every legitimate sender now uses. The request
+/// and what it is about must be close together (one sentence or so), not
+/// anywhere in a long text.
 fn tells_how_to_unsubscribe(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    let asks = [
+    const ASKS: &[&str] = &[
         "remove",
         "unsubscribe",
         "opt-out",
         "opt out",
         "taken off",
         "no longer wish",
-    ]
-    .iter()
-    .any(|w| lower.contains(w));
-    asks && [
+    ];
+    const ABOUT: &[&str] = &[
         "this e-mail",
         "this email",
         "this message",
+        "this list",
         "our list",
         "mailing list",
         "our database",
@@ -133,7 +140,46 @@ fn tells_how_to_unsubscribe(text: &str) -> bool {
         "future e-mail",
         "future email",
         "future offers",
-    ]
-    .iter()
-    .any(|w| lower.contains(w))
+        "further mailings",
+        "further e-mail",
+        "further email",
+    ];
+    const NEAR: usize = 120;
+    let lower = text.to_lowercase();
+    ASKS.iter().any(|ask| {
+        super::phrase_positions(&lower, ask).any(|at| {
+            let mut start = at.saturating_sub(NEAR);
+            while !lower.is_char_boundary(start) {
+                start -= 1;
+            }
+            let window = super::head(&lower[start..], 2 * NEAR + ask.len());
+            ABOUT.iter().any(|about| window.contains(about))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_ids_but_not_ticket_numbers() {
+        assert!(ends_with_tracking_id("Hi   4471"));
+        assert!(ends_with_tracking_id("Your offer 23jk8q"));
+        assert!(!ends_with_tracking_id("Bug 123456"));
+        assert!(!ends_with_tracking_id("Invoice INV12345"));
+        assert!(!ends_with_tracking_id("Your ticket [#123456]"));
+    }
+
+    #[test]
+    fn removal_instructions_are_one_request() {
+        assert!(tells_how_to_unsubscribe(
+            "To be removed from our mailing list, reply with REMOVE."
+        ));
+        let apart = format!(
+            "I removed the old section. {} See this message below and our list of changes.",
+            "Some more words here. ".repeat(20)
+        );
+        assert!(!tells_how_to_unsubscribe(&apart));
+    }
 }

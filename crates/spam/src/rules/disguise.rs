@@ -32,12 +32,14 @@ const TARGETS: &[&str] = &[
     "unsubscribe",
 ];
 
-/// Read a disguised word the way a reader does.
-fn undisguise(word: &str) -> String {
+/// Read a disguised word the way a reader does; `1` and `|` read as
+/// `i` or as `l` (`one`).
+fn undisguise(word: &str, one: char) -> String {
     word.chars()
         .filter_map(|c| match c {
             '0' => Some('o'),
-            '1' | '!' | '|' => Some('i'),
+            '1' | '|' => Some(one),
+            '!' => Some('i'),
             '3' => Some('e'),
             '4' | '@' => Some('a'),
             '5' | '$' => Some('s'),
@@ -62,7 +64,9 @@ fn has_substituted_word(text: &str) -> bool {
             && raw
                 .chars()
                 .all(|c| c.is_alphabetic() || "013457!|@$€".contains(c))
-            && TARGETS.contains(&undisguise(raw).as_str())
+            && ['i', 'l']
+                .iter()
+                .any(|&one| TARGETS.contains(&undisguise(raw, one).as_str()))
     })
 }
 
@@ -108,7 +112,6 @@ fn splits_words_with_markup(html: &str) -> bool {
     let mut at = 0;
     while let Some(found) = lower[at..].find('<') {
         let start = at + found;
-        at = start + 1;
         let end = if lower[start..].starts_with("<!--") {
             match lower[start..].find("-->") {
                 Some(e) => start + e + 3,
@@ -118,9 +121,14 @@ fn splits_words_with_markup(html: &str) -> bool {
         } else {
             match empty_element_end(super::head(&lower[start..], 200)) {
                 Some(e) => start + e,
-                None => continue,
+                None => {
+                    at = start + 1;
+                    continue;
+                }
             }
         };
+        // Go on after it: what it holds is not looked at again.
+        at = end;
         let before = start.checked_sub(1).map(|i| bytes[i]);
         let after = bytes.get(end).copied();
         if before.is_some_and(|b| b.is_ascii_alphabetic())
@@ -172,6 +180,7 @@ mod tests {
     fn disguised_words_are_read_through() {
         assert!(has_substituted_word("Cheap V1agra here"));
         assert!(has_substituted_word("100% fr3e!"));
+        assert!(has_substituted_word("c1ick now"));
         assert!(!has_substituted_word("Version 1.0 is free"));
         assert!(!has_substituted_word("meet at 4pm"));
         assert!(has_spaced_word("get v i a g r a now"));
@@ -190,5 +199,7 @@ mod tests {
         // Hostile input stays linear: unclosed comments and tags.
         assert!(!splits_words_with_markup(&"a<!--".repeat(50_000)));
         assert!(!splits_words_with_markup(&"a<b".repeat(50_000)));
+        let nested = format!("a{}-->b", "<!--".repeat(60_000));
+        assert!(!splits_words_with_markup(&nested));
     }
 }

@@ -123,30 +123,13 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
     }
 }
 
-/// RFC 5322 3.3: a date ends with its zone, `+0100` or (obsolete) a
-/// name such as `GMT` or `EST`.
+/// RFC 5322 3.3: a date ends with its zone after the time, `+0100` or
+/// (obsolete) a name such as `GMT` or `EST`.
 fn names_a_zone(date: &str) -> bool {
-    date.split_whitespace().any(|word| {
-        let numeric = word.len() == 5
-            && word.starts_with(['+', '-'])
-            && word[1..].chars().all(|c| c.is_ascii_digit());
-        let name = word.trim_matches(|c: char| !c.is_ascii_alphabetic());
-        numeric
-            || matches!(
-                name.to_ascii_uppercase().as_str(),
-                "GMT"
-                    | "UT"
-                    | "UTC"
-                    | "EST"
-                    | "EDT"
-                    | "CST"
-                    | "CDT"
-                    | "MST"
-                    | "MDT"
-                    | "PST"
-                    | "PDT"
-            )
-    })
+    // Anything after the time of day is a zone of some form (`+0100`,
+    // `GMT`, `Z`, even a non-standard `CET`).
+    let mut words = date.split_whitespace();
+    words.by_ref().find(|w| w.contains(':')).is_some() && words.next().is_some()
 }
 
 /// The same registered domain, roughly: one ends with the other's last

@@ -94,6 +94,48 @@ pub(crate) fn head(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// The phrases of `list` that `text` (lower case) uses as words: not
+/// inside a longer word ("sex" is not in "Essex"), and not counted again
+/// inside a longer phrase of the list that matched too.
+pub(crate) fn phrases_used<'a>(text: &str, list: &[&'a str]) -> Vec<&'a str> {
+    let found: Vec<&str> = list
+        .iter()
+        .copied()
+        .filter(|phrase| uses_phrase(text, phrase))
+        .collect();
+    found
+        .iter()
+        .copied()
+        .filter(|p| {
+            !found
+                .iter()
+                .any(|longer| longer.len() > p.len() && longer.contains(p))
+        })
+        .collect()
+}
+
+/// `phrase` occurs in `text` with no letter or digit joined to either end
+/// (an end that is itself a sign, like `$$$`, needs no boundary).
+fn uses_phrase(text: &str, phrase: &str) -> bool {
+    phrase_positions(text, phrase).next().is_some()
+}
+
+/// Where `phrase` occurs in `text` as words (see [`uses_phrase`]).
+pub(crate) fn phrase_positions<'t>(
+    text: &'t str,
+    phrase: &'t str,
+) -> impl Iterator<Item = usize> + 't {
+    let starts_word = phrase.starts_with(char::is_alphanumeric);
+    let ends_word = phrase.ends_with(char::is_alphanumeric);
+    text.match_indices(phrase).filter_map(move |(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        ((!starts_word || !before.is_some_and(char::is_alphanumeric))
+            && (!ends_word || !after.is_some_and(char::is_alphanumeric)))
+        .then_some(at)
+    })
+}
+
 /// One rule that fired.
 pub type Hit = &'static str;
 
@@ -116,4 +158,20 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     hits.sort_unstable();
     hits.dedup();
     hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_are_words_and_count_once() {
+        let list = ["sex", "adult", "prescription", "no prescription", "$$$"];
+        assert_eq!(phrases_used("adult courses in essex", &list), ["adult"]);
+        assert_eq!(
+            phrases_used("no prescription needed", &list),
+            ["no prescription"]
+        );
+        assert_eq!(phrases_used("earn $$$ now", &list), ["$$$"]);
+    }
 }

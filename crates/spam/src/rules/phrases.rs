@@ -113,7 +113,7 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     text.push('\n');
     text.push_str(&view.text);
     let text = text.to_lowercase();
-    let found = PHRASES.iter().filter(|p| text.contains(*p)).count();
+    let found = super::phrases_used(&text, PHRASES).len();
     match found {
         0 => {}
         1..=2 => hits.push("SPAM_PHRASES_1"),

@@ -2,7 +2,7 @@
 //! (advance-fee fraud, loans and debt, pills, get-rich schemes, stock
 //! tips, mailing lists for sale, adult content, bought diplomas, prizes).
 //! A single word says little ("loan", "prize"); a topic fires when the
-//! text uses several of its phrases.
+//! text uses several of its phrases, as words.
 
 use super::Hit;
 use crate::message::View;
@@ -50,7 +50,8 @@ const TOPICS: &[Topic] = &[
         needs: 3,
         phrases: &[
             "mortgage",
-            "refinanc",
+            "refinance",
+            "refinancing",
             "interest rate",
             "debt consolidation",
             "credit card debt",
@@ -59,6 +60,7 @@ const TOPICS: &[Topic] = &[
             "homeowner",
             "home owner",
             "lenders",
+            "lender",
             "pre-approved",
             "monthly payment",
             "lowest rate",
@@ -66,6 +68,7 @@ const TOPICS: &[Topic] = &[
             "free quote",
             "no obligation",
             "loan",
+            "loans",
         ],
     },
     Topic {
@@ -85,10 +88,12 @@ const TOPICS: &[Topic] = &[
             "herbal",
             "erection",
             "enlarge",
+            "enlargement",
             "hgh",
             "anti-aging",
             "metabolism",
             "medication",
+            "medications",
         ],
     },
     Topic {
@@ -176,6 +181,7 @@ const TOPICS: &[Topic] = &[
             "non-accredited",
             "life experience",
             "bachelor",
+            "bachelors",
             "master's",
             "mba",
             "phd",
@@ -193,6 +199,7 @@ const TOPICS: &[Topic] = &[
             "prize",
             "lottery",
             "sweepstake",
+            "sweepstakes",
             "congratulations",
             "claim your",
             "selected",
@@ -207,12 +214,7 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     text.push_str(&view.text);
     let text = text.to_lowercase();
     for topic in TOPICS {
-        let found = topic
-            .phrases
-            .iter()
-            .filter(|p| text.contains(*p))
-            .take(topic.needs)
-            .count();
+        let found = super::phrases_used(&text, topic.phrases).len();
         if found >= topic.needs {
             hits.push(topic.tag);
         }
