@@ -147,14 +147,15 @@ fn tells_how_to_unsubscribe(text: &str) -> bool {
     const NEAR: usize = 120;
     let lower = text.to_lowercase();
     ASKS.iter().any(|ask| {
-        super::phrase_positions(&lower, ask).any(|at| {
-            let mut start = at.saturating_sub(NEAR);
-            while !lower.is_char_boundary(start) {
-                start -= 1;
-            }
-            let window = super::head(&lower[start..], 2 * NEAR + ask.len());
-            ABOUT.iter().any(|about| window.contains(about))
-        })
+        lower.contains(ask)
+            && super::phrase_positions(&lower, ask).any(|at| {
+                let mut start = at.saturating_sub(NEAR);
+                while !lower.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let window = super::head(&lower[start..], 2 * NEAR + ask.len());
+                ABOUT.iter().any(|about| window.contains(about))
+            })
     })
 }
 
