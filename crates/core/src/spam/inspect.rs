@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use mailroom_spam::bayes::{self, Clue, Counts};
+use mailroom_spam::bayes::{self, Clue};
 use mailroom_spam::rules::{self, Context, Direction};
 use mailroom_spam::verdict::{OFF, Thresholds};
 use mailroom_spam::{Report, Verdict, View, tokens};
@@ -14,7 +14,7 @@ use mailroom_store::{Account, Greylisting};
 
 use super::auth::DmarcPolicy;
 use super::lists::{ip_allowed, list_hit};
-use super::{bayes_probability, effective_thresholds, score_table, thresholds};
+use super::{bayes_counts, bayes_probability, effective_thresholds, score_table, thresholds};
 use crate::Result;
 use crate::address::domain_of;
 use crate::mail::{Mail, Resolved};
@@ -255,18 +255,7 @@ impl Mail {
         let hits = rules::evaluate(&view, &Context::standalone(self.now()));
         let texts = tokens::token_texts(&view);
         let hashes = Arc::new(texts.iter().map(|t| tokens::fnv1a(t)).collect::<Vec<_>>());
-        let (totals, counts) = store.bayes_lookup(0, hashes).await?;
-        let totals = Counts {
-            spam: totals.spam,
-            ham: totals.ham,
-        };
-        let counts: Vec<Counts> = counts
-            .into_iter()
-            .map(|c| Counts {
-                spam: c.spam,
-                ham: c.ham,
-            })
-            .collect();
+        let (totals, counts) = bayes_counts(store, 0, hashes).await?;
         let probability = bayes::spam_probability(counts.iter().copied(), totals);
         let (spam_clues, ham_clues) = match probability {
             Some(_) => bayes::clues(texts.into_iter().zip(counts), totals, CLUES_SHOWN),

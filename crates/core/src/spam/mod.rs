@@ -77,6 +77,20 @@ pub(crate) async fn score_table(store: &dyn Store) -> Result<ScoreTable> {
     Ok(ScoreTable::new(store.spam_scores().await?))
 }
 
+/// `owner`'s trained totals and each token's counts, in the tokens' order.
+pub(crate) async fn bayes_counts(
+    store: &dyn Store,
+    owner: i64,
+    tokens: Arc<Vec<u64>>,
+) -> Result<(Counts, Vec<Counts>)> {
+    let counts = |c: mailroom_store::BayesCounts| Counts {
+        spam: c.spam,
+        ham: c.ham,
+    };
+    let (totals, each) = store.bayes_lookup(owner, tokens).await?;
+    Ok((counts(totals), each.into_iter().map(counts).collect()))
+}
+
 /// The classifier's opinion for `owner` (an account), from its own
 /// counts once it has learned enough, else from the global ones.
 pub(crate) async fn bayes_probability(
@@ -86,15 +100,7 @@ pub(crate) async fn bayes_probability(
 ) -> Result<Option<f64>> {
     let owners: &[i64] = if owner == 0 { &[0] } else { &[owner, 0] };
     for &who in owners {
-        let (totals, counts) = store.bayes_lookup(who, tokens.clone()).await?;
-        let totals = Counts {
-            spam: totals.spam,
-            ham: totals.ham,
-        };
-        let counts = counts.into_iter().map(|c| Counts {
-            spam: c.spam,
-            ham: c.ham,
-        });
+        let (totals, counts) = bayes_counts(store, who, tokens.clone()).await?;
         if let Some(p) = bayes::spam_probability(counts, totals) {
             return Ok(Some(p));
         }

@@ -151,9 +151,12 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     addresses::check(view, &mut hits);
     content::check(view, &mut hits);
     html::check(view, &mut hits);
-    disguise::check(view, &mut hits);
-    phrases::check(view, &mut hits);
-    topics::check(view, &mut hits);
+    // What a reader reads, lower case, once for the rules about wording.
+    let reading =
+        format!("{}\n{}", view.subject.as_deref().unwrap_or(""), view.text).to_lowercase();
+    disguise::check(view, &reading, &mut hits);
+    phrases::check(&reading, &mut hits);
+    topics::check(&reading, &mut hits);
     links::check(view, &mut hits);
     attachments::check(view, &mut hits);
     hits.sort_unstable();

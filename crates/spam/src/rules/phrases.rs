@@ -2,7 +2,6 @@
 //! more distinct ones a message uses, the stronger the tag.
 
 use super::Hit;
-use crate::message::View;
 
 const PHRASES: &[&str] = &[
     "act now",
@@ -108,12 +107,9 @@ const PHRASES: &[&str] = &[
     "meet singles",
 ];
 
-pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
-    let mut text = view.subject.clone().unwrap_or_default();
-    text.push('\n');
-    text.push_str(&view.text);
-    let text = text.to_lowercase();
-    let found = super::phrases_used(&text, PHRASES).len();
+/// `text`: the subject and text, lower case.
+pub(super) fn check(text: &str, hits: &mut Vec<Hit>) {
+    let found = super::phrases_used(text, PHRASES).len();
     match found {
         0 => {}
         1..=2 => hits.push("SPAM_PHRASES_1"),

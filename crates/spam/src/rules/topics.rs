@@ -5,7 +5,6 @@
 //! text uses several of its phrases, as words.
 
 use super::Hit;
-use crate::message::View;
 
 struct Topic {
     tag: Hit,
@@ -208,13 +207,10 @@ const TOPICS: &[Topic] = &[
     },
 ];
 
-pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
-    let mut text = view.subject.clone().unwrap_or_default();
-    text.push('\n');
-    text.push_str(&view.text);
-    let text = text.to_lowercase();
+/// `text`: the subject and text, lower case.
+pub(super) fn check(text: &str, hits: &mut Vec<Hit>) {
     for topic in TOPICS {
-        let found = super::phrases_used(&text, topic.phrases).len();
+        let found = super::phrases_used(text, topic.phrases).len();
         if found >= topic.needs {
             hits.push(topic.tag);
         }
