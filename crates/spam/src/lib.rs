@@ -6,6 +6,7 @@
 
 pub mod bayes;
 pub mod message;
+pub mod received;
 pub mod rules;
 pub mod scores;
 pub mod tokens;

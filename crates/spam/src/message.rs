@@ -56,6 +56,8 @@ pub struct View {
     /// Seconds since the epoch.
     pub date: HeaderState<i64>,
     pub message_id: HeaderState<()>,
+    /// The Message-ID: field as sent (empty when missing).
+    pub message_id_raw: String,
     pub mime_version: bool,
     pub list_unsubscribe: bool,
     pub bulk_precedence: bool,
@@ -168,6 +170,11 @@ impl View {
             subject: message.subject().map(str::to_string),
             date,
             message_id,
+            message_id_raw: message
+                .header_raw("Message-ID")
+                .unwrap_or("")
+                .trim()
+                .to_string(),
             mime_version: message.header_raw("MIME-Version").is_some(),
             list_unsubscribe: message.header_raw("List-Unsubscribe").is_some(),
             bulk_precedence: matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")),
@@ -287,6 +294,7 @@ impl View {
             subject: None,
             date: HeaderState::Missing,
             message_id: HeaderState::Missing,
+            message_id_raw: String::new(),
             mime_version: false,
             list_unsubscribe: false,
             bulk_precedence: false,
@@ -300,6 +308,14 @@ impl View {
             header_text: Vec::new(),
             header_names: Vec::new(),
         }
+    }
+
+    /// The `Received:` fields, topmost (the last hop) first.
+    pub fn received(&self) -> impl Iterator<Item = &str> {
+        self.header_text
+            .iter()
+            .filter(|(name, _)| name == "received")
+            .map(|(_, value)| value.as_str())
     }
 
     pub fn from_mailbox(&self) -> Option<&Mailbox> {

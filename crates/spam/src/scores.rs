@@ -59,6 +59,21 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         "the client's greeting is not a full host name",
     ),
     (
+        "HELO_OTHER_DOMAIN",
+        1.5,
+        "the client greeted with a bare domain that is not its own",
+    ),
+    (
+        "RCVD_DYNAMIC",
+        1.0,
+        "handed over directly by a home or dial-up address, not a mail server",
+    ),
+    (
+        "FROM_WEBMAIL_FORGED",
+        1.5,
+        "From: is a big webmail's address, yet none of its servers handled it",
+    ),
+    (
         "FROM_OWN_DOMAIN_UNAUTH",
         3.0,
         "From: claims the recipient's own domain without authentication",

@@ -42,8 +42,25 @@ const CASES: &[Case] = &[
             "DATE_NO_ZONE",
             "DATE_AHEAD",
             "PRIORITY_HIGH",
+            "RCVD_DYNAMIC",
+            "HELO_OTHER_DOMAIN",
+            "HELO_NO_DOT",
         ],
         verdict: Verdict::Inbox,
+    },
+    Case {
+        // Handed straight to the MX by a cable modem greeting as a big
+        // webmail, with a webmail From: none of its servers handled, and
+        // no Message-ID until the MX wrote one.
+        file: "home-relay.eml",
+        has: &[
+            "RCVD_DYNAMIC",
+            "HELO_OTHER_DOMAIN",
+            "FROM_WEBMAIL_FORGED",
+            "MISSING_MID",
+        ],
+        lacks: &["HELO_LOCALHOST", "HELO_NO_DOT", "MID_MALFORMED"],
+        verdict: Verdict::Greylist,
     },
     Case {
         file: "phishing.eml",
@@ -170,6 +187,7 @@ fn inbound_mail_is_judged_by_its_origin_too() {
     let mut context = Context::standalone(NOW);
     context.direction = Direction::Inbound;
     context.helo = "mail.friends.example".into();
+    context.client_name = Some("mail.friends.example".into());
     context.recipient_domains = vec!["example.test".into()];
     context.auth = Some(Auth {
         spf: Check::Pass,
@@ -212,4 +230,14 @@ fn inbound_mail_is_judged_by_its_origin_too() {
         "{}",
         report.tests_text()
     );
+
+    // Inbound, the session names the host: a cable modem's address
+    // greeting as a bare domain it does not belong to.
+    context.helo = "friends.example".into();
+    context.client_name = Some("c-203-0-113-57.hsd1.example-cable.net".into());
+    context.ip = "203.0.113.57".parse().ok();
+    let hits = rules::evaluate(&view, &context);
+    for tag in ["RCVD_DYNAMIC", "HELO_OTHER_DOMAIN"] {
+        assert!(hits.contains(&tag), "{tag} in {hits:?}");
+    }
 }

@@ -33,6 +33,8 @@ pub struct Authentication {
     pub failed_policy: Option<DmarcPolicy>,
     /// The From: domain DMARC looked at.
     pub from_domain: String,
+    /// The client's reverse DNS name, when it resolves back (iprev pass).
+    pub client_name: Option<String>,
 }
 
 fn spf(result: SpfResult) -> Check {
@@ -147,6 +149,14 @@ impl SpamEngine {
             header,
             failed_policy,
             from_domain: dmarc_output.domain().to_string(),
+            client_name: match iprev_output.result() {
+                IprevResult::Pass => iprev_output
+                    .ptr
+                    .as_ref()
+                    .and_then(|names| names.first())
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase()),
+                _ => None,
+            },
         })
     }
 }

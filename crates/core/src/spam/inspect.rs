@@ -129,6 +129,7 @@ impl Mail {
             direction: Direction::Inbound,
             helo: check.helo.to_string(),
             ip: Some(check.ip),
+            client_name: authentication.as_ref().and_then(|a| a.client_name.clone()),
             auth: authentication.as_ref().map(|a| a.auth),
             recipient_domains: recipient_domains.clone(),
             now: self.now(),

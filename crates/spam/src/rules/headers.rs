@@ -8,16 +8,8 @@ use crate::message::{HeaderState, View};
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
 
-/// The client's HELO name (inbound only).
+/// Spoofing of the recipient's own domain (inbound only).
 pub(super) fn check_origin(view: &View, context: &Context, hits: &mut Vec<Hit>) {
-    let helo = context.helo.trim().to_ascii_lowercase();
-    if helo.starts_with('[') || helo.parse::<std::net::IpAddr>().is_ok() {
-        hits.push("HELO_IP_LITERAL");
-    } else if helo == "localhost" || helo.ends_with(".localdomain") {
-        hits.push("HELO_LOCALHOST");
-    } else if !helo.contains('.') {
-        hits.push("HELO_NO_DOT");
-    }
     // The From: domain is the recipient's, yet the message came from
     // outside and fails the domain's own DMARC policy: spoofing. (Without
     // a DMARC record it may be a user's mail coming back through a

@@ -13,6 +13,7 @@ mod headers;
 mod html;
 mod links;
 mod phrases;
+mod relay;
 mod topics;
 
 use std::net::IpAddr;
@@ -25,8 +26,8 @@ pub enum Direction {
     Inbound,
     /// Submitted by one of our users.
     Outbound,
-    /// Checked on its own (the spam check tool): where it came from is
-    /// unknown, so no rule about the sending host or authentication.
+    /// Checked on its own (the spam check tool): no authentication
+    /// results; the sending host is read from the `Received:` fields.
     Standalone,
 }
 
@@ -62,6 +63,8 @@ pub struct Context {
     /// EHLO/HELO name.
     pub helo: String,
     pub ip: Option<IpAddr>,
+    /// The client's reverse DNS name, when it resolves back (iprev).
+    pub client_name: Option<String>,
     /// `None` when the checks could not run (no DNS configured).
     pub auth: Option<Auth>,
     /// Domains the message is addressed to here (for spoofing checks).
@@ -77,6 +80,7 @@ impl Context {
             direction: Direction::Standalone,
             helo: String::new(),
             ip: None,
+            client_name: None,
             auth: None,
             recipient_domains: Vec::new(),
             now,
@@ -147,6 +151,7 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
         auth::check(context, &mut hits);
         headers::check_origin(view, context, &mut hits);
     }
+    relay::check(view, context, &mut hits);
     headers::check(view, context, &mut hits);
     addresses::check(view, &mut hits);
     content::check(view, &mut hits);
