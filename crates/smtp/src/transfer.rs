@@ -152,9 +152,10 @@ impl Session {
         };
         let body = Arc::new(body);
         let sender = envelope.from.address;
-        let trace = Trace {
+        let mut trace = Trace {
             helo: self.helo.clone().unwrap_or_default(),
             peer: self.peer.ip(),
+            peer_name: None,
             protocol,
             id: id.clone(),
             return_path: sender.clone(),
@@ -164,7 +165,10 @@ impl Session {
                 Filing::default()
             } else {
                 match self.inspect(&body, &sender, &envelope.recipients).await {
-                    Ok(filing) => filing,
+                    Ok(filing) => {
+                        trace.peer_name = filing.client_name.clone();
+                        filing
+                    }
                     Err(reply) => return self.continue_if(reply),
                 }
             };

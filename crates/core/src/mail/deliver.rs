@@ -15,6 +15,8 @@ pub struct Trace {
     /// The name the client gave in HELO/EHLO.
     pub helo: String,
     pub peer: IpAddr,
+    /// The client's reverse DNS name, when it resolves back.
+    pub peer_name: Option<String>,
     /// `SMTP`, `ESMTP`, `ESMTPS`, `ESMTPA`, `ESMTPSA` (RFC 3848).
     pub protocol: &'static str,
     /// The id the SMTP session gave the message (also in its 250 reply).
@@ -140,8 +142,14 @@ fn trace_headers(hostname: &str, trace: &Trace, recipient: &str, now: i64) -> Ve
 /// This hop's `Received` line (RFC 5321 4.4), also put on forwarded mail.
 pub(crate) fn received_header(hostname: &str, trace: &Trace, recipient: &str, now: i64) -> Vec<u8> {
     let helo = sanitize(&trace.helo);
+    // RFC 5321 4.4 TCP-info: the looked-up name, then the address.
+    let name = trace
+        .peer_name
+        .as_deref()
+        .map(|n| format!("{} ", sanitize(n)))
+        .unwrap_or_default();
     format!(
-        "Received: from {helo} ([{}])\r\n\tby {hostname} (mailroom) with {} id {}\r\n\tfor <{recipient}>; {}\r\n",
+        "Received: from {helo} ({name}[{}])\r\n\tby {hostname} (mailroom) with {} id {}\r\n\tfor <{recipient}>; {}\r\n",
         trace.peer,
         trace.protocol,
         trace.id,

@@ -43,6 +43,7 @@ impl Mail {
             trace: Trace {
                 helo: hostname,
                 peer: std::net::IpAddr::from([127, 0, 0, 1]),
+                peer_name: None,
                 protocol: "LOCAL",
                 id: format!("notice{}", account.id),
                 return_path: String::new(),

@@ -268,6 +268,7 @@ impl Queue {
             trace: Trace {
                 helo: hostname.clone(),
                 peer: std::net::IpAddr::from([127, 0, 0, 1]),
+                peer_name: None,
                 protocol: "LOCAL",
                 id: format!("dsn{}", queued.id),
                 // RFC 3464 / RFC 5321 4.5.5: a DSN has the null sender.

@@ -154,7 +154,15 @@ impl SpamEngine {
                     .ptr
                     .as_ref()
                     .and_then(|names| names.first())
-                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase()),
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+                    // A PTR record can hold anything; only a host name is
+                    // written into headers and matched by rules.
+                    .filter(|n| {
+                        !n.is_empty()
+                            && n.len() <= 253
+                            && n.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+                    }),
                 _ => None,
             },
         })

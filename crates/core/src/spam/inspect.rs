@@ -51,6 +51,8 @@ pub struct Filing {
     pub common: Vec<u8>,
     /// Per account id: `X-Spam-*` headers and whether it goes to Junk.
     pub accounts: HashMap<i64, (Vec<u8>, bool)>,
+    /// The client's verified reverse DNS name, for the `Received:` line.
+    pub client_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +147,7 @@ impl Mail {
                 .map(|a| a.header.clone().into_bytes())
                 .unwrap_or_default(),
             accounts: HashMap::new(),
+            client_name: context.client_name.clone(),
         };
         let mut verdicts = Vec::new();
         let mut all_ip_allowed = !accounts.is_empty();

@@ -16,7 +16,9 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
         Direction::Inbound => (
             Hop {
                 helo: Some(context.helo.trim().to_ascii_lowercase()),
-                name: context.client_name.clone(),
+                // A name without a dot (`localhost`, a hosts-file alias)
+                // says nothing about who owns the address.
+                name: context.client_name.clone().filter(|n| n.contains('.')),
                 ip: context.ip,
                 id: None,
             },

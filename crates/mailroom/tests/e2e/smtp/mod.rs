@@ -237,12 +237,11 @@ impl Stored {
 
     /// Checks the trace headers (RFC 5321 4.4) added for `recipient`.
     pub fn assert_trace(&self, return_path: &str, helo: &str, protocol: &str, recipient: &str) {
-        let head = format!(
-            "Return-Path: <{return_path}>\r\nReceived: from {helo} ([127.0.0.1])\r\n\tby {HOST} (mailroom) with {protocol} id "
-        );
+        let after = trace_start(&self.prefix, return_path, helo);
+        let head = format!("\r\n\tby {HOST} (mailroom) with {protocol} id ");
         assert!(
-            self.prefix.starts_with(&head),
-            "prefix {:?} should start with {head:?}",
+            after.starts_with(&head),
+            "prefix {:?} should go on with {head:?}",
             self.prefix
         );
         let names = format!("\r\n\tfor <{recipient}>; ");
@@ -254,6 +253,27 @@ impl Stored {
         assert!(self.prefix.ends_with("\r\n"), "{:?}", self.prefix);
         assert_eq!(self.size, self.full().len() as u64, "size is prefix + body");
     }
+}
+
+/// What follows `Return-Path: <..>` and `Received: from HELO (NAME
+/// [127.0.0.1])`: RFC 5321 4.4 TCP-info, the client's address with the
+/// name its reverse DNS gives (here whatever the hosts file maps 127.0.0.1
+/// to, which differs between machines).
+pub fn trace_start<'a>(prefix: &'a str, return_path: &str, helo: &str) -> &'a str {
+    let start = format!("Return-Path: <{return_path}>\r\nReceived: from {helo} (");
+    let rest = prefix
+        .strip_prefix(&start)
+        .unwrap_or_else(|| panic!("prefix {prefix:?} should start with {start:?}"));
+    let (tcp_info, after) = rest
+        .split_once("[127.0.0.1])")
+        .unwrap_or_else(|| panic!("prefix {prefix:?} should give the client's address"));
+    let name = tcp_info.strip_suffix(' ').unwrap_or(tcp_info);
+    assert!(
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')),
+        "the client's name {name:?} in {prefix:?}"
+    );
+    after
 }
 
 fn db_path(server: &Server) -> String {
