@@ -69,6 +69,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         "handed over directly by a home or dial-up address, not a mail server",
     ),
     (
+        "FORGED_MUA",
+        1.5,
+        "names a mail program, yet lacks what that program always writes",
+    ),
+    (
         "FROM_WEBMAIL_FORGED",
         1.5,
         "From: is a big webmail's address, yet none of its servers handled it",

@@ -12,6 +12,7 @@ mod disguise;
 mod headers;
 mod html;
 mod links;
+mod mailer;
 mod phrases;
 mod relay;
 mod topics;
@@ -154,6 +155,7 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     relay::check(view, context, &mut hits);
     headers::check(view, context, &mut hits);
     addresses::check(view, &mut hits);
+    mailer::check(view, &mut hits);
     content::check(view, &mut hits);
     html::check(view, &mut hits);
     // What a reader reads, lower case, once for the rules about wording.
