@@ -20,6 +20,19 @@ pub struct Hop {
     pub ip: Option<IpAddr>,
     /// The receiver's queue id (`id g8E3doE9024041`).
     pub id: Option<String>,
+    /// How it was received (`with ESMTP`, `with IMAP`), lower case.
+    pub protocol: Option<String>,
+}
+
+impl Hop {
+    /// A mailbox fetched by the recipient's own program (fetchmail's
+    /// `with POP3`), not a transfer between mail servers.
+    pub fn is_retrieval(&self) -> bool {
+        matches!(
+            self.protocol.as_deref(),
+            Some("pop3" | "pop" | "imap" | "imap4" | "local")
+        )
+    }
 }
 
 /// A `from` clause longer than this is not a real hop's; the rest is not
@@ -51,6 +64,11 @@ pub fn parse(value: &str) -> Option<Hop> {
         })
         .filter(|w| !w.is_empty());
 
+    let protocol = words
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case("with"))
+        .and_then(|i| words.get(i + 1))
+        .map(|w| w.trim_end_matches(';').to_ascii_lowercase());
     let ip = rest.iter().chain([&first]).find_map(|w| address_in(w));
     // An explicit greeting (Exim `helo=`, qmail `HELO x`) means the first
     // word is the looked-up name; otherwise the first word is the greeting.
@@ -87,6 +105,7 @@ pub fn parse(value: &str) -> Option<Hop> {
         name,
         ip,
         id,
+        protocol,
     })
 }
 
@@ -170,6 +189,12 @@ mod tests {
         );
         assert_eq!(h.ip, "24.205.211.91".parse().ok());
         assert_eq!(h.id.as_deref(), Some("g8E3doE9024041"));
+        assert_eq!(h.protocol.as_deref(), Some("esmtp"));
+        assert!(!h.is_retrieval());
+        let fetched = hop(
+            "from mail.example.net [193.0.2.19]\r\n\tby localhost with POP3 (fetchmail-5.9.0)\r\n\tfor ann@localhost (single-drop); Mon, 26 Aug 2002 15:13:02 +0100",
+        );
+        assert!(fetched.is_retrieval());
 
         let h = hop(
             "from relay.example (unknown [192.0.2.7]) by mx.example (Postfix) with ESMTP id 4A1B2",

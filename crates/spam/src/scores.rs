@@ -117,7 +117,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         0.5,
         "the sender marked the message urgent (X-Priority, Importance)",
     ),
-    ("MISSING_MID", 0.3, "no Message-ID: header"),
+    ("MISSING_MID", 0.8, "arrived without a Message-ID: header"),
     ("MID_MALFORMED", 0.5, "Message-ID: is malformed"),
     ("MISSING_SUBJECT", 0.3, "no subject"),
     ("MISSING_TO", 0.1, "no To: header"),
@@ -238,8 +238,8 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BAYES_60", 2.5, "the classifier: 60 to 80%"),
     ("BAYES_80", 4.5, "the classifier: 80 to 95%"),
     ("BAYES_95", 5.0, "the classifier: 95 to 99%"),
-    ("BAYES_99", 5.5, "the classifier: 99 to 99.9%"),
-    ("BAYES_999", 6.5, "the classifier: above 99.9%"),
+    ("BAYES_99", 5.0, "the classifier: 99 to 99.9%"),
+    ("BAYES_999", 6.0, "the classifier: above 99.9%"),
 ];
 
 /// What a tag means ("" for an unknown one).

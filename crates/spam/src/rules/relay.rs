@@ -21,6 +21,7 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
                 name: context.client_name.clone().filter(|n| n.contains('.')),
                 ip: context.ip,
                 id: None,
+                protocol: None,
             },
             Vec::new(),
         ),
@@ -60,7 +61,7 @@ fn check_helo(helo: &str, name: Option<&str>, hits: &mut Vec<Hit>) {
         hits.push("HELO_IP_LITERAL");
     } else if helo == "localhost" || helo.ends_with(".localdomain") {
         hits.push("HELO_LOCALHOST");
-    } else if !helo.contains('.') {
+    } else if !helo.contains('.') || PRIVATE_SUFFIXES.iter().any(|s| helo.ends_with(s)) {
         hits.push("HELO_NO_DOT");
     } else if let Some(name) = name
         && registered_domain(helo) == helo.trim_end_matches('.')
@@ -71,6 +72,10 @@ fn check_helo(helo: &str, name: Option<&str>, hits: &mut Vec<Hit>) {
         hits.push("HELO_OTHER_DOMAIN");
     }
 }
+
+/// Names that exist only inside a home or office network (RFC 6762
+/// `.local`, and common private suffixes): not a host on the Internet.
+const PRIVATE_SUFFIXES: &[&str] = &[".local", ".lan", ".internal", ".home", ".intranet"];
 
 /// The hop that handed the message to the receiving site, and the queue
 /// ids the receiving site's hosts gave it.
@@ -83,7 +88,7 @@ fn handoff(view: &View) -> Option<(Hop, Vec<String>)> {
         if let Some(id) = &hop.id {
             ids.push(id.clone());
         }
-        if hop.ip.is_some_and(received::is_public) {
+        if hop.ip.is_some_and(received::is_public) && !hop.is_retrieval() {
             return Some((hop, ids));
         }
     }
@@ -274,6 +279,7 @@ mod tests {
         };
         assert_eq!(tags("[192.0.2.1]", None), ["HELO_IP_LITERAL"]);
         assert_eq!(tags("desktop-7", None), ["HELO_NO_DOT"]);
+        assert_eq!(tags("linux.local", None), ["HELO_NO_DOT"]);
         assert_eq!(
             tags("aol.com", Some("host.dialup.example.net")),
             ["HELO_OTHER_DOMAIN"]
