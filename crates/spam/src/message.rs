@@ -48,6 +48,10 @@ pub struct View {
     pub to_raw: String,
     /// The Date: field as sent (empty when missing).
     pub date_raw: String,
+    /// The Date: names a day of the week other than its date's.
+    pub date_weekday_wrong: bool,
+    /// The boundary of the top multipart, as sent.
+    pub boundary: Option<String>,
     /// When the last hop received it (the date of the topmost Received:).
     pub received_at: Option<i64>,
     /// X-Priority, X-MSMail-Priority or Importance asks for attention.
@@ -75,6 +79,18 @@ pub struct View {
     pub header_text: Vec<(String, String)>,
     /// The names of every header field, lower case, each once.
     pub header_names: Vec<String>,
+}
+
+/// RFC 5322 3.3: a day of the week, when given, must be the date's.
+fn weekday_wrong(raw: &str, date: &mail_parser::DateTime) -> bool {
+    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let Some(named) = raw.trim_start().get(..3).map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    let Some(named) = DAYS.iter().position(|d| *d == named) else {
+        return false;
+    };
+    date.is_valid() && usize::from(date.day_of_week()) != named
 }
 
 fn push_bounded(into: &mut String, text: &str) {
@@ -157,6 +173,14 @@ impl View {
             to_count: message.to().map_or(0, |a| a.iter().count()),
             to_raw: message.header_raw("To").unwrap_or("").trim().to_string(),
             date_raw: message.header_raw("Date").unwrap_or("").trim().to_string(),
+            date_weekday_wrong: message
+                .header_raw("Date")
+                .zip(message.date())
+                .is_some_and(|(raw, date)| weekday_wrong(raw, date)),
+            boundary: message
+                .content_type()
+                .and_then(|c| c.attribute("boundary"))
+                .map(str::to_string),
             priority_high: asks_priority(&message),
             // headers_raw() in order: the first Received: is the topmost
             // (header_raw() would give the last, the first hop).
@@ -289,6 +313,8 @@ impl View {
             to_count: 0,
             to_raw: String::new(),
             date_raw: String::new(),
+            date_weekday_wrong: false,
+            boundary: None,
             priority_high: false,
             received_at: None,
             subject: None,
@@ -480,5 +506,17 @@ mod tests {
         assert_eq!(found[0].host, "evil.example");
         assert_eq!(found[0].text, "https://bank.example");
         assert_eq!(found[1].host, "plain.example");
+    }
+
+    #[test]
+    fn the_weekday_is_the_senders_local_one() {
+        let wrong = |date: &str| {
+            View::parse(format!("From: a@example.com\r\nDate: {date}\r\n\r\nhi\r\n").as_bytes())
+                .date_weekday_wrong
+        };
+        assert!(!wrong("Sun, 29 Nov 2026 00:30:00 +0100"));
+        assert!(!wrong("Sat, 28 Nov 2026 23:30:00 -0500"));
+        assert!(wrong("Fri, 28 Nov 2026 12:00:00 +0000"));
+        assert!(!wrong("28 Nov 2026 12:00:00 +0000"));
     }
 }

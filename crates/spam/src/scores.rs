@@ -113,6 +113,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("DATE_IN_PAST", 0.5, "Date: is more than 30 days old"),
     ("DATE_NO_ZONE", 1.0, "Date: names no time zone"),
     (
+        "DATE_WEEKDAY_WRONG",
+        0.5,
+        "Date: names the wrong day of the week for its date",
+    ),
+    (
         "PRIORITY_HIGH",
         0.5,
         "the sender marked the message urgent (X-Priority, Importance)",

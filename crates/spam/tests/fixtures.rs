@@ -45,19 +45,23 @@ const CASES: &[Case] = &[
             "RCVD_DYNAMIC",
             "HELO_OTHER_DOMAIN",
             "HELO_NO_DOT",
+            "DATE_WEEKDAY_WRONG",
+            "FORGED_MUA",
         ],
         verdict: Verdict::Inbox,
     },
     Case {
         // Handed straight to the MX by a cable modem greeting as a big
-        // webmail, with a webmail From: none of its servers handled, and
-        // no Message-ID until the MX wrote one.
+        // webmail, with a webmail From: none of its servers handled, no
+        // Message-ID until the MX wrote one, and a Friday that is a
+        // Saturday: on its words alone (no classifier) it is greylisted.
         file: "home-relay.eml",
         has: &[
             "RCVD_DYNAMIC",
             "HELO_OTHER_DOMAIN",
             "FROM_WEBMAIL_FORGED",
             "MISSING_MID",
+            "DATE_WEEKDAY_WRONG",
         ],
         lacks: &["HELO_LOCALHOST", "HELO_NO_DOT", "MID_MALFORMED"],
         verdict: Verdict::Greylist,

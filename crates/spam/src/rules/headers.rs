@@ -90,6 +90,9 @@ pub(super) fn check(view: &View, context: &Context, hits: &mut Vec<Hit>) {
     if matches!(view.date, HeaderState::Valid(_)) && !names_a_zone(&view.date_raw) {
         hits.push("DATE_NO_ZONE");
     }
+    if view.date_weekday_wrong {
+        hits.push("DATE_WEEKDAY_WRONG");
+    }
     if view.priority_high {
         hits.push("PRIORITY_HIGH");
     }

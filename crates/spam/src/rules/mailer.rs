@@ -18,7 +18,9 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
         .is_some_and(|m| m.contains("microsoft") || m.contains("outlook"));
     // Outlook Express and Outlook up to 2007 always add X-MimeOLE; they
     // alone write Message-IDs as `hex12$hex8$hex8@host`.
-    if (claims_old_outlook && !mime_ole) || (outlook_message_id(&view.message_id_raw) && !microsoft)
+    if (claims_old_outlook && !mime_ole)
+        || (outlook_message_id(&view.message_id_raw) && !microsoft)
+        || view.boundary.as_deref().is_some_and(imitated_boundary)
     {
         hits.push("FORGED_MUA");
     }
@@ -36,6 +38,17 @@ fn old_outlook(mailer: &str) -> bool {
                 || mailer.contains("imo")
                 || mailer.contains("outlook 11.")
                 || mailer.contains("outlook 12.")))
+}
+
+/// Microsoft's MIME library writes `----=_NextPart_000_0005_01C2...`:
+/// its part number follows `_NextPart_`; random letters there are an
+/// imitation.
+fn imitated_boundary(boundary: &str) -> bool {
+    let Some(rest) = boundary.strip_prefix("----=_NextPart_") else {
+        return false;
+    };
+    let bytes = rest.as_bytes();
+    !(bytes.len() > 4 && bytes[..3].iter().all(u8::is_ascii_digit) && bytes[3] == b'_')
 }
 
 /// `<001c01c25a3b$2d4e5b20$0200a8c0@host>`: twelve hex digits, then two
@@ -83,5 +96,16 @@ mod tests {
         );
         assert!(tags("X-Mailer: Microsoft Outlook Express Macintosh Edition - 4.5\r\n").is_empty());
         assert!(tags("X-Mailer: Mutt/1.4i\r\nMessage-ID: <20020822@host>\r\n").is_empty());
+        let multipart = |boundary: &str| {
+            format!(
+                "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n"
+            )
+        };
+        assert!(tags(&multipart("----=_NextPart_000_0005_01C26412.7545C1D0")).is_empty());
+        assert_eq!(
+            tags(&multipart("----=_NextPart_vXklypZzzDWWhOFZ5e1rZ")),
+            ["FORGED_MUA"]
+        );
+        assert!(tags(&multipart("b1")).is_empty());
     }
 }
