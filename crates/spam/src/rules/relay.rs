@@ -192,7 +192,7 @@ const WEBMAILS: &[(&[&str], &[&str])] = &[
     ),
     (
         &["yahoo.com", "yahoo.co.uk", "ymail.com"],
-        &["yahoo.com", "yahoo.net", "yahoodns.net"],
+        &["yahoo.com", "yahoo.net", "yahoodns.net", "yahoo-inc.com"],
     ),
     (
         &["aol.com"],
