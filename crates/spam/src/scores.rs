@@ -69,6 +69,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         "handed over directly by a home or dial-up address, not a mail server",
     ),
     (
+        "BODY_TAIL_TOKEN",
+        0.8,
+        "the text ends with a string of letters and digits that differs per copy",
+    ),
+    (
         "FORGED_MUA",
         1.5,
         "names a mail program, yet lacks what that program always writes",
@@ -170,7 +175,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ),
     (
         "UNSUB_TEXT_NO_HEADER",
-        1.5,
+        1.0,
         "removal instructions in the text but no List-Unsubscribe: header",
     ),
     ("EMPTY_BODY", 1.5, "no text and no attachment"),

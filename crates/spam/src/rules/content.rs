@@ -45,6 +45,9 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     {
         hits.push("UNSUB_TEXT_NO_HEADER");
     }
+    if ends_with_random_token(text) {
+        hits.push("BODY_TAIL_TOKEN");
+    }
     if text.is_empty() && view.attachments.is_empty() && view.images == 0 {
         hits.push("EMPTY_BODY");
     }
@@ -57,6 +60,19 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     if view.has_html && hides_text(&view.html) {
         hits.push("HTML_INVISIBLE_TEXT");
     }
+}
+
+/// A last line that is one string of letters and digits (`xay2158961y`):
+/// a mass mailer's per-copy token, making each copy differ from the next
+/// (so checksums of known spam miss it) or naming the recipient.
+fn ends_with_random_token(text: &str) -> bool {
+    let Some(last) = text.lines().rev().map(str::trim).find(|l| !l.is_empty()) else {
+        return false;
+    };
+    (6..=24).contains(&last.len())
+        && last.chars().all(|c| c.is_ascii_alphanumeric())
+        && last.chars().any(|c| c.is_ascii_alphabetic())
+        && last.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Styles that hide text from the reader but not from a filter.
@@ -170,6 +186,17 @@ mod tests {
         assert!(!ends_with_tracking_id("Bug 123456"));
         assert!(!ends_with_tracking_id("Invoice INV12345"));
         assert!(!ends_with_tracking_id("Your ticket [#123456]"));
+    }
+
+    #[test]
+    fn a_token_on_the_last_line() {
+        assert!(ends_with_random_token(
+            "Best regards\nSales\nxay2158961y\n\n"
+        ));
+        assert!(!ends_with_random_token("Best regards\nAnn"));
+        assert!(!ends_with_random_token("Your code is\n482913"));
+        assert!(!ends_with_random_token("See you at 10am"));
+        assert!(!ends_with_random_token(""));
     }
 
     #[test]
