@@ -249,7 +249,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BAYES_80", 4.5, "the classifier: 80 to 95%"),
     ("BAYES_95", 5.0, "the classifier: 95 to 99%"),
     ("BAYES_99", 5.0, "the classifier: 99 to 99.9%"),
-    ("BAYES_999", 6.0, "the classifier: above 99.9%"),
+    ("BAYES_999", 6.5, "the classifier: above 99.9%"),
 ];
 
 /// What a tag means ("" for an unknown one).
