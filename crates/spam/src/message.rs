@@ -5,7 +5,7 @@ use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 
 /// Text kept per message: enough to judge it, bounded so a huge message
 /// costs no more than a large one.
-const MAX_TEXT: usize = 256 * 1024;
+pub(crate) const MAX_TEXT: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mailbox {
@@ -212,9 +212,12 @@ impl View {
             header_text: Vec::new(),
             header_names: Vec::new(),
         };
+        // A set to ask, so a message of many distinct names costs their
+        // number, not its square.
+        let mut seen = std::collections::HashSet::new();
         for header in message.headers() {
             let name = header.name().to_ascii_lowercase();
-            if !view.header_names.contains(&name) {
+            if seen.insert(name.clone()) {
                 view.header_names.push(name);
             }
         }

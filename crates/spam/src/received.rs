@@ -20,18 +20,27 @@ pub struct Hop {
     pub ip: Option<IpAddr>,
     /// The receiver's queue id (`id g8E3doE9024041`).
     pub id: Option<String>,
-    /// How it was received (`with ESMTP`, `with IMAP`), lower case.
+    /// How it was received (`with ESMTP`, `with IMAP`, `via HTTP`), lower
+    /// case.
     pub protocol: Option<String>,
+    /// The client logged in (RFC 3848 `ESMTPA`/`ESMTPSA`, Postfix's
+    /// `Authenticated sender:`).
+    pub authenticated: bool,
 }
 
 impl Hop {
     /// A mailbox fetched by the recipient's own program (fetchmail's
     /// `with POP3`), not a transfer between mail servers.
     pub fn is_retrieval(&self) -> bool {
-        matches!(
-            self.protocol.as_deref(),
-            Some("pop3" | "pop" | "imap" | "imap4" | "local")
-        )
+        self.protocol
+            .as_deref()
+            .is_some_and(|p| p.starts_with("pop") || p.starts_with("imap") || p == "local")
+    }
+
+    /// The message entered the mail system here from its author: a login
+    /// to submission or webmail. Nothing below says more about the sender.
+    pub fn is_submission(&self) -> bool {
+        self.authenticated || self.protocol.as_deref() == Some("http")
     }
 }
 
@@ -47,45 +56,63 @@ pub fn parse(value: &str) -> Option<Hop> {
     if !words.first()?.eq_ignore_ascii_case("from") {
         return None;
     }
+    // The word after `from` is the client's greeting whatever it is (even
+    // `by`); the clause ends at the next `by`.
     let by = words
         .iter()
+        .skip(2)
         .position(|w| w.eq_ignore_ascii_case("by"))
-        .unwrap_or(words.len());
+        .map_or(words.len(), |i| i + 2);
     let clause = &words[1..by];
+    let receiver = &words[by..];
     let first = clause.first()?.trim_end_matches(';');
     let rest = &clause[1..];
-    let id = words
-        .iter()
-        .position(|w| w.eq_ignore_ascii_case("id"))
-        .and_then(|i| words.get(i + 1))
-        .map(|w| {
-            w.trim_matches(|c| matches!(c, '<' | '>' | ';' | ','))
-                .to_string()
-        })
-        .filter(|w| !w.is_empty());
-
-    let protocol = words
-        .iter()
-        .position(|w| w.eq_ignore_ascii_case("with"))
-        .and_then(|i| words.get(i + 1))
-        .map(|w| w.trim_end_matches(';').to_ascii_lowercase());
-    let ip = rest.iter().chain([&first]).find_map(|w| address_in(w));
-    // An explicit greeting (Exim `helo=`, qmail `HELO x`) means the first
-    // word is the looked-up name; otherwise the first word is the greeting.
-    let marked = rest.iter().enumerate().find_map(|(i, w)| {
-        let w = w.trim_start_matches('(');
-        if let Some(h) = strip_prefix_ci(w, "helo=") {
-            Some(h.to_string())
-        } else if w.eq_ignore_ascii_case("helo") {
-            rest.get(i + 1).map(|h| h.to_string())
-        } else {
-            None
-        }
-    });
-    let clean = |w: &str| {
-        w.trim_matches(|c| matches!(c, '(' | ')' | ';' | ','))
-            .to_ascii_lowercase()
+    // `with`, `via` and `id` belong to the receiver's part: a comment in
+    // the client's (`using TLSv1.3 with cipher ...`) is not the protocol.
+    let after = |key: &str| {
+        receiver
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case(key))
+            .and_then(|i| receiver.get(i + 1))
+            .map(|w| w.trim_matches(|c| matches!(c, '<' | '>' | ';' | ',' | '(' | ')')))
+            .filter(|w| !w.is_empty())
     };
+    let id = after("id").map(str::to_string);
+    let protocol = after("with")
+        .or_else(|| after("via"))
+        .map(str::to_ascii_lowercase);
+    let authenticated = protocol.as_deref().is_some_and(|p| {
+        ["smtpa", "smtpsa", "lmtpa", "lmtpsa"]
+            .iter()
+            .any(|suffix| p.ends_with(suffix))
+    }) || contains_ci(value, "authenticated sender");
+
+    // An explicit greeting (Exim `helo=`, qmail and others `HELO x` or
+    // `EHLO x`) means the first word is the looked-up name; otherwise the
+    // first word is the greeting. Its words are not the client's address.
+    let mut greeting_words = Vec::new();
+    let mut marked = None;
+    for (i, w) in rest.iter().enumerate() {
+        let bare = w.trim_start_matches(['(', '"']);
+        if let Some(h) = strip_prefix_ci(bare, "helo=").or_else(|| strip_prefix_ci(bare, "ehlo=")) {
+            marked = Some(h.to_string());
+            greeting_words.push(i);
+            break;
+        }
+        if (bare.eq_ignore_ascii_case("helo") || bare.eq_ignore_ascii_case("ehlo"))
+            && let Some(h) = rest.get(i + 1)
+        {
+            marked = Some(h.to_string());
+            greeting_words.extend([i, i + 1]);
+            break;
+        }
+    }
+    let ip = rest
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !greeting_words.contains(i))
+        .find_map(|(_, w)| address_in(w))
+        .or_else(|| address_in(first));
     let (helo, name) = match marked {
         Some(helo) => {
             let first = clean(first);
@@ -93,7 +120,16 @@ pub fn parse(value: &str) -> Option<Hop> {
             (Some(clean(&helo)), name)
         }
         None => {
-            let name = rest
+            // Only the first comment holds the looked-up name; later ones
+            // are other things (`(Authenticated sender: a@b.example)`).
+            let comment = match rest.first() {
+                Some(w) if w.starts_with('(') => {
+                    let end = rest.iter().position(|w| w.ends_with(')')).unwrap_or(0);
+                    &rest[..=end]
+                }
+                _ => &[][..],
+            };
+            let name = comment
                 .iter()
                 .map(|w| clean(w.rsplit('@').next().unwrap_or(w)))
                 .find(|w| is_host_name(w));
@@ -106,7 +142,22 @@ pub fn parse(value: &str) -> Option<Hop> {
         ip,
         id,
         protocol,
+        authenticated,
     })
+}
+
+/// A word as a name: without the comment's brackets, quotes and the
+/// root's trailing dot (`host.example.`), lower case.
+fn clean(word: &str) -> String {
+    word.trim_matches(|c| matches!(c, '(' | ')' | ';' | ',' | '"'))
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+fn contains_ci(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
@@ -145,6 +196,11 @@ fn is_host_name(word: &str) -> bool {
 /// link-local or unspecified): hops between such addresses are the
 /// receiving site's own.
 pub fn is_public(ip: IpAddr) -> bool {
+    // `::ffff:127.0.0.1` (Courier) is the IPv4 address it wraps.
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
@@ -223,6 +279,54 @@ mod tests {
         assert_eq!(h.helo.as_deref(), Some("n8.grp.example.com"));
         assert_eq!(h.name, None);
         assert_eq!(h.ip, "203.0.113.92".parse().ok());
+    }
+
+    #[test]
+    fn modern_shapes() {
+        // Yahoo's MX: the greeting after EHLO, the address after it.
+        let h = hop(
+            "from 127.0.0.1  (EHLO mail-wm1-f67.example.com) (209.85.128.67)\r\n  by mta4162.mail.example.com with SMTPS; Sat, 28 Nov 2026 10:00:00 +0000",
+        );
+        assert_eq!(h.helo.as_deref(), Some("mail-wm1-f67.example.com"));
+        assert_eq!(h.ip, "209.85.128.67".parse().ok());
+        assert_eq!(h.name, None);
+        // Postfix with TLS: `with cipher` in a comment is not the protocol;
+        // Gmail-style names end with the root's dot.
+        let h = hop(
+            "from mail.example.org (mail.example.org. [198.51.100.9])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n\t(No client certificate requested)\r\n\tby mx.example.net (Postfix) with ESMTPS id 4ABC12",
+        );
+        assert_eq!(h.protocol.as_deref(), Some("esmtps"));
+        assert_eq!(h.name.as_deref(), Some("mail.example.org"));
+        assert_eq!(h.id.as_deref(), Some("4ABC12"));
+        assert!(!h.is_submission());
+        // A login (RFC 3848 ESMTPSA), and Postfix's note of it.
+        let h = hop(
+            "from [192.168.1.23] (c-73-12-34-56.example-cable.net [73.12.34.56])\r\n\t(Authenticated sender: bob@example.com)\r\n\tby smtp.example.com (Postfix) with ESMTPSA id 99",
+        );
+        assert!(h.is_submission());
+        assert_eq!(h.name.as_deref(), Some("c-73-12-34-56.example-cable.net"));
+        assert!(
+            hop("from x.example ([73.1.2.3]) by smtp.example.com with ESMTPA id 1").is_submission()
+        );
+        // Courier writes IPv4 as IPv6.
+        let h = hop("from localhost (localhost [::ffff:127.0.0.1]) by mx.example.com with ESMTP");
+        assert!(!h.ip.is_some_and(is_public));
+        // A greeting of a LAN address is not the client's address.
+        let h = hop("from unknown (HELO 192.168.1.2) (73.1.2.3) by mx.example.com with SMTP");
+        assert_eq!(h.helo.as_deref(), Some("192.168.1.2"));
+        assert_eq!(h.ip, "73.1.2.3".parse().ok());
+        // A client that greets as `by` stays the client.
+        let h = hop(
+            "from by (c-73-1-2-3.example.net [73.1.2.3])\r\n\tby mx.example.test (mailroom) with ESMTP id X1",
+        );
+        assert_eq!(h.helo.as_deref(), Some("by"));
+        assert_eq!(h.ip, "73.1.2.3".parse().ok());
+        assert_eq!(h.id.as_deref(), Some("X1"));
+        // Gmail's internal hops name no client.
+        assert!(
+            parse("by 2002:a05:6a10:1234:b0:4a1:2b3c:4d5e with SMTP id x; Sat, 28 Nov 2026")
+                .is_none()
+        );
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     (
         "RCVD_DYNAMIC",
         1.0,
-        "handed over directly by a home or dial-up address, not a mail server",
+        "handed over directly by an address with its provider's generic name (home, dial-up), not a named mail server",
     ),
     (
         "BODY_TAIL_TOKEN",

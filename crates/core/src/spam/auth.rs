@@ -149,10 +149,13 @@ impl SpamEngine {
             header,
             failed_policy,
             from_domain: dmarc_output.domain().to_string(),
+            // iprev passes when any of the first names resolves back; only
+            // a single name is surely the one that did.
             client_name: match iprev_output.result() {
                 IprevResult::Pass => iprev_output
                     .ptr
                     .as_ref()
+                    .filter(|names| names.len() == 1)
                     .and_then(|names| names.first())
                     .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
                     // A PTR record can hold anything; only a host name is

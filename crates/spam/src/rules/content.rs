@@ -45,7 +45,8 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     {
         hits.push("UNSUB_TEXT_NO_HEADER");
     }
-    if ends_with_random_token(text) {
+    // A text cut at the size the filter reads ends anywhere.
+    if view.text.len() < crate::message::MAX_TEXT && ends_with_random_token(text) {
         hits.push("BODY_TAIL_TOKEN");
     }
     if text.is_empty() && view.attachments.is_empty() && view.images == 0 {
@@ -64,15 +65,19 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
 
 /// A last line that is one string of letters and digits (`xay2158961y`):
 /// a mass mailer's per-copy token, making each copy differ from the next
-/// (so checksums of known spam miss it) or naming the recipient.
+/// (so checksums of known spam miss it) or naming the recipient. Short
+/// ones (a radio call sign under a name) and hex ones (a commit, an id)
+/// are something else.
 fn ends_with_random_token(text: &str) -> bool {
     let Some(last) = text.lines().rev().map(str::trim).find(|l| !l.is_empty()) else {
         return false;
     };
-    (6..=24).contains(&last.len())
+    let count = |f: fn(&char) -> bool| last.chars().filter(f).count();
+    (8..=24).contains(&last.len())
         && last.chars().all(|c| c.is_ascii_alphanumeric())
-        && last.chars().any(|c| c.is_ascii_alphabetic())
-        && last.chars().any(|c| c.is_ascii_digit())
+        && !last.chars().all(|c| c.is_ascii_hexdigit())
+        && count(char::is_ascii_alphabetic) >= 2
+        && count(char::is_ascii_digit) >= 2
 }
 
 /// Styles that hide text from the reader but not from a filter.
@@ -197,6 +202,8 @@ mod tests {
         assert!(!ends_with_random_token("Your code is\n482913"));
         assert!(!ends_with_random_token("See you at 10am"));
         assert!(!ends_with_random_token(""));
+        assert!(!ends_with_random_token("73,\nBob\nKD2ABC"));
+        assert!(!ends_with_random_token("Fixed in\n3f9a2c1d"));
     }
 
     #[test]

@@ -16,28 +16,26 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     let microsoft = mailer
         .as_deref()
         .is_some_and(|m| m.contains("microsoft") || m.contains("outlook"));
-    // Outlook Express and Outlook up to 2007 always add X-MimeOLE; they
-    // alone write Message-IDs as `hex12$hex8$hex8@host`.
+    // Outlook Express and Outlook up to 2003 always add X-MimeOLE; they
+    // (and programs on Windows' own mail library, which add X-MimeOLE
+    // too) alone write Message-IDs as `hex12$hex8$hex8@host`.
     if (claims_old_outlook && !mime_ole)
-        || (outlook_message_id(&view.message_id_raw) && !microsoft)
+        || (outlook_message_id(&view.message_id_raw) && !microsoft && !mime_ole)
         || view.boundary.as_deref().is_some_and(imitated_boundary)
     {
         hits.push("FORGED_MUA");
     }
 }
 
-/// Outlook Express (Windows) or Outlook before 2010 (`Build 10.0...`,
-/// `IMO`, `Office Outlook 11.0/12.0`); later Outlook writes no X-MimeOLE.
+/// Outlook Express (Windows) or Outlook up to 2003 (`Outlook IMO`,
+/// `Outlook, Build 10.0...`, `Office Outlook, Build 11.0...`); Outlook
+/// 2007 (`Office Outlook 12.0`) and later write no X-MimeOLE.
 fn old_outlook(mailer: &str) -> bool {
     if mailer.contains("macintosh") || !mailer.contains("microsoft") {
         return false;
     }
     mailer.contains("outlook express")
-        || (mailer.contains("outlook")
-            && (mailer.contains("build")
-                || mailer.contains("imo")
-                || mailer.contains("outlook 11.")
-                || mailer.contains("outlook 12.")))
+        || (mailer.contains("outlook") && (mailer.contains("build") || mailer.contains("imo")))
 }
 
 /// Microsoft's MIME library writes `----=_NextPart_000_0005_01C2...`:
@@ -52,7 +50,7 @@ fn imitated_boundary(boundary: &str) -> bool {
 }
 
 /// `<001c01c25a3b$2d4e5b20$0200a8c0@host>`: twelve hex digits, then two
-/// groups of eight after dollar signs. (Outlook since 2010 ends its groups
+/// groups of eight after dollar signs. (Outlook since 2007 ends its groups
 /// with `$@`, which is not this.)
 fn outlook_message_id(id: &str) -> bool {
     let Some(id) = id.trim().strip_prefix('<') else {
@@ -95,6 +93,13 @@ mod tests {
                 .is_empty()
         );
         assert!(tags("X-Mailer: Microsoft Outlook Express Macintosh Edition - 4.5\r\n").is_empty());
+        // Outlook 2007: no X-MimeOLE, and that is how it is.
+        assert!(
+            tags("Message-ID: <000001c7a1b2$3c4d5e60$7f8a9b0c@example.com>\r\nX-Mailer: Microsoft Office Outlook 12.0\r\n")
+                .is_empty()
+        );
+        // A program on Windows' mail library (CDO) with its own name.
+        assert!(tags(&format!("{id}X-Mailer: Shop mailer 2.1\r\n{ole}")).is_empty());
         assert!(tags("X-Mailer: Mutt/1.4i\r\nMessage-ID: <20020822@host>\r\n").is_empty());
         let multipart = |boundary: &str| {
             format!(
