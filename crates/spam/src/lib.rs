@@ -5,6 +5,7 @@
 //! needs the network or the store: authentication results, token counts.
 
 pub mod bayes;
+pub mod domain;
 pub mod message;
 pub mod received;
 pub mod rules;

@@ -121,7 +121,7 @@ impl Collector {
 }
 
 /// The networks and domains a Received: line names: `ip:24.205.211`,
-/// `ip:24.205`, `host:charterpipeline.net` (whole names are too unique
+/// `ip:24.205`, `host:charterpipeline.net`, `host:isp.co.uk` (whole names are too unique
 /// to learn from, their owners are not).
 fn received_hosts(value: &str, c: &mut Collector) {
     for word in value.split(|ch: char| {
@@ -143,8 +143,7 @@ fn received_hosts(value: &str, c: &mut Collector) {
                 .chars()
                 .all(|ch| ch.is_ascii_alphabetic())
         {
-            let n = labels.len();
-            c.add(&format!("host:{}.{}", labels[n - 2], labels[n - 1]));
+            c.add(&format!("host:{}", crate::domain::registered(&word)));
         }
     }
 }
@@ -203,9 +202,9 @@ fn collect(view: &View, c: &mut Collector) {
     }
     for link in &view.links {
         c.add(&format!("url:{}", link.host));
-        let labels: Vec<&str> = link.host.rsplitn(3, '.').collect();
-        if labels.len() >= 2 {
-            c.add(&format!("url:{}.{}", labels[1], labels[0]));
+        // The site's owner as well (`url:example.co.uk`), not for an address.
+        if link.host.contains('.') && link.host.parse::<std::net::IpAddr>().is_err() {
+            c.add(&format!("url:{}", crate::domain::registered(&link.host)));
         }
     }
     for name in &view.header_names {

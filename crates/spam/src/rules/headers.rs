@@ -127,16 +127,8 @@ fn names_a_zone(date: &str) -> bool {
     words.by_ref().find(|w| w.contains(':')).is_some() && words.next().is_some()
 }
 
-/// The same registered domain, roughly: one ends with the other's last
-/// two labels (`mail.shop.example` and `shop.example`).
+/// The same registered domain (`mail.shop.example` and `shop.example`,
+/// `a.shop.co.uk` and `shop.co.uk`).
 fn same_organisation(a: &str, b: &str) -> bool {
-    let base = |d: &str| {
-        let labels: Vec<&str> = d.rsplitn(3, '.').collect();
-        if labels.len() >= 2 {
-            format!("{}.{}", labels[1], labels[0])
-        } else {
-            d.to_string()
-        }
-    };
-    base(a) == base(b)
+    crate::domain::registered(a) == crate::domain::registered(b)
 }

@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use super::{Context, Direction, Hit};
+use crate::domain::registered;
 use crate::message::{HeaderState, View};
 use crate::received::{self, Hop};
 
@@ -65,8 +66,8 @@ fn check_helo(helo: &str, name: Option<&str>, hits: &mut Vec<Hit>) {
     } else if !helo.contains('.') {
         hits.push("HELO_NO_DOT");
     } else if let Some(name) = name
-        && registered_domain(helo) == helo.trim_end_matches('.')
-        && registered_domain(name) != helo.trim_end_matches('.')
+        && registered(helo) == helo.trim_end_matches('.')
+        && registered(name) != helo.trim_end_matches('.')
     {
         // A bare domain (`aol.com`, `mydomain.com`) from a host of
         // another domain: a claim, not the host's name.
@@ -99,50 +100,6 @@ fn handoff(view: &View) -> Option<(Hop, Vec<String>)> {
 
 /// Hops looked at for the handoff: a real site adds a few.
 const MAX_HOPS: usize = 12;
-
-/// The domain an organisation registered: the last two labels, or three
-/// under a country's second level (`example.co.uk`).
-pub(super) fn registered_domain(name: &str) -> &str {
-    let name = name.trim_end_matches('.');
-    let labels: Vec<&str> = name.rsplitn(4, '.').collect();
-    let keep = match labels.as_slice() {
-        [tld, second, _, ..]
-            if tld.len() == 2
-                && matches!(
-                    *second,
-                    "co" | "com"
-                        | "net"
-                        | "org"
-                        | "ac"
-                        | "edu"
-                        | "gov"
-                        | "gouv"
-                        | "go"
-                        | "ne"
-                        | "or"
-                        | "gob"
-                        | "ltd"
-                        | "plc"
-                        | "me"
-                        | "sch"
-                        | "nhs"
-                        | "mil"
-                        | "nic"
-                        | "gv"
-                        | "lg"
-                        | "ed"
-                ) =>
-        {
-            3
-        }
-        _ => 2,
-    };
-    if labels.len() <= keep {
-        return name;
-    }
-    let cut: usize = labels[..keep].iter().map(|l| l.len() + 1).sum();
-    &name[name.len() + 1 - cut..]
-}
 
 /// Words that access providers begin the names of their customers'
 /// addresses with (dial-up, DSL, cable, address pools).
@@ -182,7 +139,7 @@ const SERVER_PREFIXES: &[&str] = &[
 pub(super) fn looks_dynamic(name: &str, ip: IpAddr) -> bool {
     let name = name.to_ascii_lowercase();
     let host = name
-        .strip_suffix(registered_domain(&name))
+        .strip_suffix(registered(&name))
         .unwrap_or("")
         .trim_end_matches('.');
     let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).take(2).collect();
@@ -283,15 +240,6 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().expect("ip")
-    }
-
-    #[test]
-    fn registered_domains() {
-        assert_eq!(registered_domain("mail.example.com"), "example.com");
-        assert_eq!(registered_domain("example.com"), "example.com");
-        assert_eq!(registered_domain("a.b.example.co.uk"), "example.co.uk");
-        assert_eq!(registered_domain("example.co.uk"), "example.co.uk");
-        assert_eq!(registered_domain("localhost"), "localhost");
     }
 
     #[test]
