@@ -7,6 +7,7 @@
 pub mod bayes;
 pub mod domain;
 pub mod message;
+mod mime_repair;
 pub mod received;
 pub mod rules;
 pub mod scores;

@@ -63,6 +63,8 @@ pub struct View {
     /// The Message-ID: field as sent (empty when missing).
     pub message_id_raw: String,
     pub mime_version: bool,
+    /// A text or HTML part of plain ASCII sent as base64.
+    pub ascii_in_base64: bool,
     pub list_unsubscribe: bool,
     pub bulk_precedence: bool,
     /// Plain text parts (HTML-only mail: its text), joined.
@@ -200,6 +202,7 @@ impl View {
                 .trim()
                 .to_string(),
             mime_version: message.header_raw("MIME-Version").is_some(),
+            ascii_in_base64: message.parts.iter().any(ascii_in_base64),
             list_unsubscribe: message.header_raw("List-Unsubscribe").is_some(),
             bulk_precedence: matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")),
             text: String::new(),
@@ -256,7 +259,9 @@ impl View {
             if matches!(part.body, PartType::Text(_)) {
                 view.has_plain = true;
             }
-            if let Some(text) = message.body_text(i) {
+            if let Some(repaired) = crate::mime_repair::repair(part, raw) {
+                view.take_repaired(repaired);
+            } else if let Some(text) = message.body_text(i) {
                 push_bounded(&mut view.text, &text);
             }
         }
@@ -271,6 +276,10 @@ impl View {
             // An unnamed text or HTML part under multipart/mixed is the
             // message's text as far as a reader sees it.
             if name.is_none() {
+                if let Some(repaired) = crate::mime_repair::repair(part, raw) {
+                    view.take_repaired(repaired);
+                    continue;
+                }
                 match &part.body {
                     PartType::Html(html) => {
                         view.has_html = true;
@@ -307,6 +316,18 @@ impl View {
         view
     }
 
+    /// A part decoded despite its damage, as the reader sees it.
+    fn take_repaired(&mut self, repaired: crate::mime_repair::Repaired) {
+        self.ascii_in_base64 |= repaired.ascii_in_base64;
+        if repaired.html {
+            self.has_html = true;
+            push_bounded(&mut self.html, &repaired.text);
+        } else {
+            self.has_plain = true;
+            push_bounded(&mut self.text, &repaired.text);
+        }
+    }
+
     fn unparsed(raw: &[u8]) -> View {
         View {
             parsed: false,
@@ -325,6 +346,7 @@ impl View {
             message_id: HeaderState::Missing,
             message_id_raw: String::new(),
             mime_version: false,
+            ascii_in_base64: false,
             list_unsubscribe: false,
             bulk_precedence: false,
             text: String::from_utf8_lossy(&raw[..raw.len().min(MAX_TEXT)]).into_owned(),
@@ -353,6 +375,21 @@ impl View {
             _ => None,
         }
     }
+}
+
+/// A readable part (not an attachment) whose text is plain ASCII, yet
+/// sent as base64: mail programs choose base64 for binary data and
+/// quoted-printable or 7bit for text that is nearly ASCII (RFC 2045
+/// 6.8); mass mailers use base64 to hide their words from filters.
+fn ascii_in_base64(part: &mail_parser::MessagePart<'_>) -> bool {
+    let text = match &part.body {
+        PartType::Text(t) | PartType::Html(t) => t,
+        _ => return false,
+    };
+    part.encoding == mail_parser::Encoding::Base64
+        && part.attachment_name().is_none()
+        && !text.trim().is_empty()
+        && text.is_ascii()
 }
 
 /// `X-Priority: 1` or `2`, `X-MSMail-Priority: High`, `Importance: high`.

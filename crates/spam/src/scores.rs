@@ -78,6 +78,7 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         1.5,
         "names a mail program, yet lacks what that program always writes",
     ),
+    ("MIME_BASE64_TEXT", 0.5, "plain ASCII text sent as base64"),
     (
         "FROM_WEBMAIL_FORGED",
         1.5,
@@ -252,8 +253,36 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BAYES_999", 6.5, "the classifier: above 99.9%"),
 ];
 
+/// Signs that a message is an advertisement. They say what kind of
+/// sender wrote it, not whether the reader asked for it: a shop's
+/// newsletter has them as much as spam, and they come together, so their
+/// sum would count one fact many times. Together they count at most
+/// [`ADVERT_MAX`]; what decides is what the classifier learned and the
+/// signs of deceit (forged headers, hidden text, lying links).
+pub const ADVERT_TAGS: &[&str] = &[
+    "BODY_MONEY_AMOUNTS",
+    "BULK_NO_UNSUBSCRIBE",
+    "FROM_LOCAL_DIGITS",
+    "HTML_CLICK_HERE_LINK",
+    "HTML_FONT_LARGE",
+    "HTML_FORM",
+    "HTML_IMAGE_ONLY",
+    "HTML_ONLY",
+    "SPAM_PHRASES_1",
+    "SUBJ_MONEY",
+    "UNSUB_TEXT_NO_HEADER",
+    "URI_MANY",
+];
+pub const ADVERT_MAX: f64 = 2.0;
+/// The tag that takes back what the advertising signs score above
+/// [`ADVERT_MAX`].
+pub const ADVERT_OVERLAP: &str = "ADVERT_OVERLAP";
+
 /// What a tag means ("" for an unknown one).
 pub fn describe(tag: &str) -> &'static str {
+    if tag == ADVERT_OVERLAP {
+        return "advertising signs count 2.0 at most together";
+    }
     DEFAULTS
         .iter()
         .find(|(t, _, _)| *t == tag)

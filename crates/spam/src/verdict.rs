@@ -1,7 +1,7 @@
 //! The score, what it means under a domain's thresholds, and the headers
 //! that tell the reader why (`X-Spam-Score`, `X-Spam-Status`).
 
-use crate::scores::ScoreTable;
+use crate::scores::{ADVERT_MAX, ADVERT_OVERLAP, ADVERT_TAGS, ScoreTable};
 
 /// Scores at which each step starts; 999 turns a step off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,6 +71,14 @@ impl Report {
                 crate::bayes::tag(p).to_string(),
                 (score * 10.0).round() / 10.0,
             ));
+        }
+        let advert: f64 = tests
+            .iter()
+            .filter(|(t, _)| ADVERT_TAGS.contains(&t.as_str()))
+            .map(|t| t.1)
+            .sum();
+        if advert > ADVERT_MAX {
+            tests.push((ADVERT_OVERLAP.to_string(), round(ADVERT_MAX - advert)));
         }
         tests.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Report {
@@ -163,6 +171,30 @@ mod tests {
             }),
             Verdict::Reject
         );
+    }
+
+    #[test]
+    fn advertising_signs_count_once() {
+        let table = ScoreTable::default();
+        let advert = [
+            "HTML_ONLY",
+            "SPAM_PHRASES_1",
+            "UNSUB_TEXT_NO_HEADER",
+            "URI_MANY",
+        ];
+        let r = Report::new(&advert, None, &table);
+        assert_eq!(r.score, crate::scores::ADVERT_MAX);
+        assert!(r.tests.iter().any(|(t, s)| t == ADVERT_OVERLAP && *s < 0.0));
+        // Deceit still counts in full on top.
+        let r = Report::new(
+            &[&advert[..], &["URI_TEXT_MISMATCH"]].concat(),
+            None,
+            &table,
+        );
+        assert_eq!(r.score, crate::scores::ADVERT_MAX + 2.5);
+        // Below the cap nothing is taken back.
+        let r = Report::new(&["HTML_ONLY"], None, &table);
+        assert!(r.tests.iter().all(|(t, _)| t != ADVERT_OVERLAP));
     }
 
     #[test]

@@ -133,6 +133,20 @@ const CASES: &[Case] = &[
         verdict: Verdict::Junk,
     },
     Case {
+        // Base64 HTML whose closing boundary the mailer never wrote: read
+        // as the reader's program shows it, not as base64 letters.
+        file: "unclosed-base64.eml",
+        has: &[
+            "MIME_BASE64_TEXT",
+            "URI_IP_LITERAL",
+            "URI_TEXT_MISMATCH",
+            "HTML_ONLY",
+            "SPAM_PHRASES_6",
+        ],
+        lacks: &["EMPTY_BODY", "MIME_UNPARSABLE"],
+        verdict: Verdict::Junk,
+    },
+    Case {
         file: "attachment.eml",
         has: &["ATTACH_EXECUTABLE", "ATTACH_DOUBLE_EXT"],
         lacks: &["EMPTY_BODY"],

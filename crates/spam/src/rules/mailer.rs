@@ -25,6 +25,9 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     {
         hits.push("FORGED_MUA");
     }
+    if view.ascii_in_base64 {
+        hits.push("MIME_BASE64_TEXT");
+    }
 }
 
 /// Outlook Express (Windows) or Outlook up to 2003 (`Outlook IMO`,
