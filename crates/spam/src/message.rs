@@ -71,6 +71,9 @@ pub struct View {
     pub text: String,
     /// HTML parts, joined, as sent.
     pub html: String,
+    /// What the HTML shows, when the message has a plain text version
+    /// too (else `text` is already that).
+    pub html_text: String,
     pub has_plain: bool,
     pub has_html: bool,
     pub images: usize,
@@ -207,6 +210,7 @@ impl View {
             bulk_precedence: matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")),
             text: String::new(),
             html: String::new(),
+            html_text: String::new(),
             has_plain: false,
             has_html: false,
             images: 0,
@@ -306,10 +310,17 @@ impl View {
                 view.attachments.push(String::new());
             }
         }
-        if !view.has_plain && view.has_html && view.text.trim().is_empty() {
-            // HTML-only mail: what the reader sees of it.
+        if view.has_html {
+            // What the reader sees of the HTML: the text itself for
+            // HTML-only mail; else apart, as the two versions of one
+            // message need not say the same (a mass mailer fills the plain
+            // one with anything).
             let text = mail_parser::decoders::html::html_to_text(&view.html);
-            push_bounded(&mut view.text, &text);
+            if !view.has_plain && view.text.trim().is_empty() {
+                push_bounded(&mut view.text, &text);
+            } else {
+                push_bounded(&mut view.html_text, &text);
+            }
         }
         view.images += count_ci(&view.html, "<img");
         view.links = crate::message::links(&view.html, &view.text);
@@ -351,6 +362,7 @@ impl View {
             bulk_precedence: false,
             text: String::from_utf8_lossy(&raw[..raw.len().min(MAX_TEXT)]).into_owned(),
             html: String::new(),
+            html_text: String::new(),
             has_plain: true,
             has_html: false,
             images: 0,

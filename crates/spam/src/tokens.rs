@@ -184,13 +184,15 @@ fn collect(view: &View, c: &mut Collector) {
             }
         }
     }
-    let mut previous: Option<String> = None;
-    for word in words(&view.text) {
-        c.add(&word);
-        if let Some(p) = previous.take() {
-            c.add(&format!("{p} {word}"));
+    for text in [&view.text, &view.html_text] {
+        let mut previous: Option<String> = None;
+        for word in words(text) {
+            c.add(&word);
+            if let Some(p) = previous.take() {
+                c.add(&format!("{p} {word}"));
+            }
+            previous = Some(word);
         }
-        previous = Some(word);
     }
     // Words in capitals, apart from the same word in lower case: shouting
     // is a habit of advertising more than of conversation.

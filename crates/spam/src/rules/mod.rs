@@ -159,8 +159,13 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     content::check(view, &mut hits);
     html::check(view, &mut hits);
     // What a reader reads, lower case, once for the rules about wording.
-    let reading =
-        format!("{}\n{}", view.subject.as_deref().unwrap_or(""), view.text).to_lowercase();
+    let reading = format!(
+        "{}\n{}\n{}",
+        view.subject.as_deref().unwrap_or(""),
+        view.text,
+        view.html_text
+    )
+    .to_lowercase();
     disguise::check(view, &reading, &mut hits);
     phrases::check(&reading, &mut hits);
     topics::check(&reading, &mut hits);
@@ -174,6 +179,18 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_html_version_is_read_besides_the_plain_one() {
+        // The plain version says nothing; the HTML one makes the pitch.
+        let raw = b"From: a@b.example\r\nSubject: hello\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nPlease view this message in HTML.\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>Act now: a limited time offer, 100% free. Claim your prize, dear friend!</p>\r\n--x--\r\n";
+        let view = View::parse(raw);
+        let hits = evaluate(&view, &Context::standalone(0));
+        assert!(hits.contains(&"SPAM_PHRASES_3"), "{hits:?}");
+        assert!(!hits.contains(&"HTML_ONLY"));
+        let tokens = crate::tokens::token_texts(&view);
+        assert!(tokens.iter().any(|t| t == "prize"), "{tokens:?}");
+    }
 
     #[test]
     fn phrases_are_words_and_count_once() {
