@@ -63,7 +63,8 @@ pub struct View {
     /// The Message-ID: field as sent (empty when missing).
     pub message_id_raw: String,
     pub mime_version: bool,
-    /// A text or HTML part of plain ASCII sent as base64.
+    /// A text or HTML part, or the Subject, From or To, of plain ASCII
+    /// sent as base64.
     pub ascii_in_base64: bool,
     pub list_unsubscribe: bool,
     pub bulk_precedence: bool,
@@ -205,7 +206,12 @@ impl View {
                 .trim()
                 .to_string(),
             mime_version: message.header_raw("MIME-Version").is_some(),
-            ascii_in_base64: message.parts.iter().any(ascii_in_base64),
+            ascii_in_base64: message.parts.iter().any(ascii_in_base64)
+                || ["Subject", "From", "To"].iter().any(|name| {
+                    message
+                        .header_raw(*name)
+                        .is_some_and(crate::mime_repair::header_hides_ascii)
+                }),
             list_unsubscribe: message.header_raw("List-Unsubscribe").is_some(),
             bulk_precedence: matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")),
             text: String::new(),

@@ -54,7 +54,7 @@ pub(crate) fn repair(part: &MessagePart<'_>, raw: &[u8]) -> Option<Repaired> {
 
 /// Base64 (RFC 2045 6.8) skipping whatever is not in its alphabet, up to
 /// the padding.
-fn lenient_base64(body: &[u8]) -> Vec<u8> {
+pub(crate) fn lenient_base64(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4 * 3);
     let (mut group, mut count) = (0u32, 0);
     // A line starting `--` is a boundary (base64 has no `-`): the part
@@ -88,6 +88,33 @@ fn lenient_base64(body: &[u8]) -> Vec<u8> {
         _ => {}
     }
     out
+}
+
+/// A header value with an RFC 2047 `B` encoded word whose text is plain
+/// ASCII: mail programs encode words only for the characters ASCII lacks.
+pub(crate) fn header_hides_ascii(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(start) = rest.find("=?") {
+        rest = &rest[start + 2..];
+        let mut fields = rest.splitn(3, '?');
+        let (Some(_charset), Some(encoding), Some(tail)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        let Some(end) = tail.find("?=") else {
+            return false;
+        };
+        let text = &tail[..end];
+        if encoding.eq_ignore_ascii_case("b") && !text.is_empty() {
+            let decoded = lenient_base64(text.as_bytes());
+            if decoded.is_ascii() && decoded.iter().any(u8::is_ascii_alphabetic) {
+                return true;
+            }
+        }
+        rest = &tail[end + 2..];
+    }
+    false
 }
 
 /// Quoted-printable (RFC 2045 6.7); a broken escape is kept as written.
@@ -141,6 +168,17 @@ mod tests {
         assert!(repaired[0].html);
         assert_eq!(repaired[0].text, "<b>Buy now!</b> caf\u{e9}");
         assert!(!repaired[0].ascii_in_base64);
+    }
+
+    #[test]
+    fn ascii_words_hidden_in_base64_headers() {
+        assert!(header_hides_ascii("=?iso-8859-1?B?RnJlZSBvZmZlcg==?="));
+        assert!(
+            !header_hides_ascii("=?utf-8?B?Q2Fmw6k=?= menu"),
+            "café needs it"
+        );
+        assert!(!header_hides_ascii("=?iso-8859-1?Q?Free_offer?="));
+        assert!(!header_hides_ascii("Free offer =? not a word"));
     }
 
     #[test]

@@ -78,7 +78,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         1.5,
         "names a mail program, yet lacks what that program always writes",
     ),
-    ("MIME_BASE64_TEXT", 0.5, "plain ASCII text sent as base64"),
+    (
+        "MIME_BASE64_TEXT",
+        0.5,
+        "plain ASCII text or headers sent as base64",
+    ),
     (
         "FROM_WEBMAIL_FORGED",
         1.5,
