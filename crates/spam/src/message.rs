@@ -46,6 +46,11 @@ pub struct View {
     pub to_count: usize,
     /// The To: field as sent (empty when missing).
     pub to_raw: String,
+    /// The addresses in To: and Cc:, lower case.
+    pub addressed: Vec<String>,
+    /// Where the receiving site delivered it, lower case: `Delivered-To:`,
+    /// `X-Original-To:`, `Envelope-To:`, else `for <...>` in `Received:`.
+    pub delivered_to: Vec<String>,
     /// The Date: field as sent (empty when missing).
     pub date_raw: String,
     /// The Date: names a day of the week other than its date's.
@@ -126,6 +131,41 @@ fn mailbox(value: Option<&mail_parser::Address<'_>>) -> Option<Mailbox> {
     })
 }
 
+/// The receiving site's record of the envelope recipients: the headers
+/// delivery agents write, else the `for <...>` of `Received:` fields.
+fn delivered_to(message: &mail_parser::Message<'_>) -> Vec<String> {
+    let values = |names: &[&str]| -> Vec<String> {
+        message
+            .headers_raw()
+            .filter(|(n, _)| names.iter().any(|x| n.eq_ignore_ascii_case(x)))
+            .filter_map(|(_, v)| addr_spec(v))
+            .collect()
+    };
+    let found = values(&["Delivered-To", "X-Original-To", "Envelope-To"]);
+    if !found.is_empty() {
+        return found;
+    }
+    message
+        .headers_raw()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Received"))
+        .filter_map(|(_, v)| {
+            let mut words = v.split_whitespace();
+            words.find(|w| w.eq_ignore_ascii_case("for"))?;
+            addr_spec(words.next()?)
+        })
+        .collect()
+}
+
+/// The first `local@domain` of a header value, lower case.
+fn addr_spec(value: &str) -> Option<String> {
+    let word = value
+        .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | ';' | ',' | '(' | ')'))
+        .find(|w| w.contains('@'))?;
+    let (local, domain) = word.rsplit_once('@')?;
+    (!local.is_empty() && domain.contains('.') || domain == "localhost")
+        .then(|| word.to_ascii_lowercase())
+}
+
 /// Headers the classifier learns from, besides the body.
 const LEARNED_HEADERS: [&str; 14] = [
     "Subject",
@@ -178,6 +218,13 @@ impl View {
             reply_to: mailbox(message.reply_to()),
             to_count: message.to().map_or(0, |a| a.iter().count()),
             to_raw: message.header_raw("To").unwrap_or("").trim().to_string(),
+            addressed: [message.to(), message.cc()]
+                .into_iter()
+                .flatten()
+                .flat_map(|list| list.iter())
+                .filter_map(|a| a.address().map(str::to_lowercase))
+                .collect(),
+            delivered_to: delivered_to(&message),
             date_raw: message.header_raw("Date").unwrap_or("").trim().to_string(),
             date_weekday_wrong: message
                 .header_raw("Date")
@@ -353,6 +400,8 @@ impl View {
             reply_to: None,
             to_count: 0,
             to_raw: String::new(),
+            addressed: Vec::new(),
+            delivered_to: Vec::new(),
             date_raw: String::new(),
             date_weekday_wrong: false,
             boundary: None,

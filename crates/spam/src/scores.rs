@@ -158,6 +158,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         "replies go to a free mailbox, not the sender's domain",
     ),
     ("TO_UNDISCLOSED", 0.8, "the recipients are hidden"),
+    (
+        "RCPT_NOT_ADDRESSED",
+        1.0,
+        "sent blind: the recipient is in neither To: nor Cc:",
+    ),
     ("TO_MANY", 0.5, "five or more addresses in To:"),
     (
         "SUBJ_TRACKING_ID",

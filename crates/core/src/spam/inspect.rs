@@ -134,6 +134,11 @@ impl Mail {
             client_name: authentication.as_ref().and_then(|a| a.client_name.clone()),
             auth: authentication.as_ref().map(|a| a.auth),
             recipient_domains: recipient_domains.clone(),
+            recipients: check
+                .recipients
+                .iter()
+                .map(|r| r.address.to_ascii_lowercase())
+                .collect(),
             now: self.now(),
         };
         let hits = rules::evaluate(&view, &context);

@@ -70,6 +70,9 @@ pub struct Context {
     pub auth: Option<Auth>,
     /// Domains the message is addressed to here (for spoofing checks).
     pub recipient_domains: Vec<String>,
+    /// The envelope recipients here (RCPT TO as given), lower case; empty
+    /// when unknown (then the message's own delivery headers say).
+    pub recipients: Vec<String>,
     /// Now, seconds since the epoch (for Date checks).
     pub now: i64,
 }
@@ -84,6 +87,7 @@ impl Context {
             client_name: None,
             auth: None,
             recipient_domains: Vec::new(),
+            recipients: Vec::new(),
             now,
         }
     }
@@ -155,6 +159,9 @@ pub fn evaluate(view: &View, context: &Context) -> Vec<Hit> {
     relay::check(view, context, &mut hits);
     headers::check(view, context, &mut hits);
     addresses::check(view, &mut hits);
+    if context.direction != Direction::Outbound {
+        addresses::check_recipients(view, context, &mut hits);
+    }
     mailer::check(view, &mut hits);
     content::check(view, &mut hits);
     html::check(view, &mut hits);
