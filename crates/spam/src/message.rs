@@ -131,6 +131,27 @@ fn mailbox(value: Option<&mail_parser::Address<'_>>) -> Option<Mailbox> {
     })
 }
 
+/// Addresses a recipient may be named under: To:, Cc:, and the
+/// Resent-To:/Resent-Cc: of a message redirected (RFC 5322 3.6.6).
+fn addressed(message: &mail_parser::Message<'_>) -> Vec<String> {
+    let lists = [
+        message.to(),
+        message.cc(),
+        message.header("Resent-To").and_then(|h| h.as_address()),
+        message.header("Resent-Cc").and_then(|h| h.as_address()),
+    ];
+    lists
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.iter())
+        .filter_map(|a| a.address().map(str::to_lowercase))
+        .take(MAX_ADDRESSES)
+        .collect()
+}
+
+/// Addresses kept from a message's recipient fields and delivery records.
+const MAX_ADDRESSES: usize = 1000;
+
 /// The receiving site's record of the envelope recipients: the headers
 /// delivery agents write, else the `for <...>` of `Received:` fields.
 fn delivered_to(message: &mail_parser::Message<'_>) -> Vec<String> {
@@ -139,6 +160,7 @@ fn delivered_to(message: &mail_parser::Message<'_>) -> Vec<String> {
             .headers_raw()
             .filter(|(n, _)| names.iter().any(|x| n.eq_ignore_ascii_case(x)))
             .filter_map(|(_, v)| addr_spec(v))
+            .take(MAX_ADDRESSES)
             .collect()
     };
     let found = values(&["Delivered-To", "X-Original-To", "Envelope-To"]);
@@ -153,6 +175,7 @@ fn delivered_to(message: &mail_parser::Message<'_>) -> Vec<String> {
             words.find(|w| w.eq_ignore_ascii_case("for"))?;
             addr_spec(words.next()?)
         })
+        .take(MAX_ADDRESSES)
         .collect()
 }
 
@@ -218,12 +241,7 @@ impl View {
             reply_to: mailbox(message.reply_to()),
             to_count: message.to().map_or(0, |a| a.iter().count()),
             to_raw: message.header_raw("To").unwrap_or("").trim().to_string(),
-            addressed: [message.to(), message.cc()]
-                .into_iter()
-                .flatten()
-                .flat_map(|list| list.iter())
-                .filter_map(|a| a.address().map(str::to_lowercase))
-                .collect(),
+            addressed: addressed(&message),
             delivered_to: delivered_to(&message),
             date_raw: message.header_raw("Date").unwrap_or("").trim().to_string(),
             date_weekday_wrong: message
@@ -312,11 +330,17 @@ impl View {
                 view.header_text.push((name.to_ascii_lowercase(), text));
             }
         }
+        let boundaries: Vec<String> = message
+            .parts
+            .iter()
+            .filter_map(|p| p.content_type()?.attribute("boundary"))
+            .map(str::to_string)
+            .collect();
         for (i, part) in message.text_bodies().enumerate() {
             if matches!(part.body, PartType::Text(_)) {
                 view.has_plain = true;
             }
-            if let Some(repaired) = crate::mime_repair::repair(part, raw) {
+            if let Some(repaired) = crate::mime_repair::repair(part, raw, &boundaries) {
                 view.take_repaired(repaired);
             } else if let Some(text) = message.body_text(i) {
                 push_bounded(&mut view.text, &text);
@@ -333,7 +357,7 @@ impl View {
             // An unnamed text or HTML part under multipart/mixed is the
             // message's text as far as a reader sees it.
             if name.is_none() {
-                if let Some(repaired) = crate::mime_repair::repair(part, raw) {
+                if let Some(repaired) = crate::mime_repair::repair(part, raw, &boundaries) {
                     view.take_repaired(repaired);
                     continue;
                 }
@@ -369,10 +393,10 @@ impl View {
             // message need not say the same (a mass mailer fills the plain
             // one with anything).
             let text = mail_parser::decoders::html::html_to_text(&view.html);
-            if !view.has_plain && view.text.trim().is_empty() {
-                push_bounded(&mut view.text, &text);
-            } else {
+            if view.has_plain {
                 push_bounded(&mut view.html_text, &text);
+            } else if view.text.trim().is_empty() {
+                push_bounded(&mut view.text, &text);
             }
         }
         view.images += count_ci(&view.html, "<img");
@@ -456,7 +480,7 @@ fn ascii_in_base64(part: &mail_parser::MessagePart<'_>) -> bool {
     part.encoding == mail_parser::Encoding::Base64
         && part.attachment_name().is_none()
         && !text.trim().is_empty()
-        && text.is_ascii()
+        && crate::mime_repair::plain_ascii(text)
 }
 
 /// `X-Priority: 1` or `2`, `X-MSMail-Priority: High`, `Importance: high`.

@@ -315,6 +315,11 @@ impl ScoreTable {
         DEFAULTS.iter().any(|(t, _, _)| *t == tag)
     }
 
+    /// Whether an admin set this tag's score.
+    pub fn is_overridden(&self, tag: &str) -> bool {
+        self.overrides.contains_key(tag)
+    }
+
     pub fn score(&self, tag: &str) -> f64 {
         self.overrides.get(tag).copied().unwrap_or_else(|| {
             DEFAULTS

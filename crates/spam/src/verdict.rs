@@ -72,13 +72,17 @@ impl Report {
                 (score * 10.0).round() / 10.0,
             ));
         }
+        // Scores an admin set are the admin's word and count in full.
         let advert: f64 = tests
             .iter()
-            .filter(|(t, _)| ADVERT_TAGS.contains(&t.as_str()))
+            .filter(|(t, s)| {
+                ADVERT_TAGS.contains(&t.as_str()) && *s > 0.0 && !table.is_overridden(t)
+            })
             .map(|t| t.1)
             .sum();
-        if advert > ADVERT_MAX {
-            tests.push((ADVERT_OVERLAP.to_string(), round(ADVERT_MAX - advert)));
+        let taken_back = round(ADVERT_MAX - advert);
+        if taken_back < 0.0 {
+            tests.push((ADVERT_OVERLAP.to_string(), taken_back));
         }
         tests.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Report {
@@ -192,6 +196,11 @@ mod tests {
             &table,
         );
         assert_eq!(r.score, crate::scores::ADVERT_MAX + 2.5);
+        // An admin's score for one of them counts in full.
+        let table = ScoreTable::new([("HTML_ONLY".to_string(), 4.0)]);
+        let r = Report::new(&advert, None, &table);
+        assert_eq!(r.score, 4.0 + crate::scores::ADVERT_MAX);
+        let table = ScoreTable::default();
         // Below the cap nothing is taken back.
         let r = Report::new(&["HTML_ONLY"], None, &table);
         assert!(r.tests.iter().all(|(t, _)| t != ADVERT_OVERLAP));

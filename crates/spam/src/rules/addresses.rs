@@ -83,8 +83,11 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
 /// blind (Bcc) to a list of addresses: what a mass mailer does with
 /// addresses it gathered. Mailing lists and bulk senders say so in their
 /// headers and are left alone, and so is mail a forwarder passed on with
-/// an ARC seal. A mailbox of the same name counts as addressed
-/// (forwarding `ann@old.example` to `ann@new.example`); `+tags` aside.
+/// an ARC seal, and mail that names no recipient at all (hidden
+/// recipients, an empty group). A mailbox of the same name counts as
+/// addressed (forwarding `ann@old.example` to `ann@new.example`), with
+/// any subaddress aside (`ann+news`, `ann-news`: RFC 5233, and the `-`
+/// of qmail and Postfix).
 pub(super) fn check_recipients(view: &View, context: &Context, hits: &mut Vec<Hit>) {
     let recipients = if context.recipients.is_empty() {
         &view.delivered_to
@@ -97,27 +100,20 @@ pub(super) fn check_recipients(view: &View, context: &Context, hits: &mut Vec<Hi
             .header_names
             .iter()
             .any(|n| matches!(n.as_str(), "list-id" | "mailing-list" | "arc-seal"));
-    if recipients.is_empty() || list_mail || hits.contains(&"TO_UNDISCLOSED") {
+    if recipients.is_empty()
+        || view.addressed.is_empty()
+        || list_mail
+        || hits.contains(&"TO_UNDISCLOSED")
+    {
         return;
     }
-    let local = |address: &str| {
-        address
-            .rsplit_once('@')
-            .map_or(address, |(l, _)| l)
-            .to_string()
+    let mailbox = |address: &str| -> String {
+        let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+        local.split(['+', '-']).next().unwrap_or(local).to_string()
     };
-    // `ann+news` and `ann-news` are ann's (RFC 5233 subaddresses, and
-    // qmail's and Postfix's `-` delimiter).
-    let same_mailbox = |a: &str, b: &str| {
-        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        long.strip_prefix(short)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['+', '-']))
-    };
-    let addressed: Vec<String> = view.addressed.iter().map(|a| local(a)).collect();
-    if !recipients
-        .iter()
-        .any(|r| addressed.iter().any(|a| same_mailbox(a, &local(r))))
-    {
+    let addressed: std::collections::HashSet<String> =
+        view.addressed.iter().map(|a| mailbox(a)).collect();
+    if !recipients.iter().any(|r| addressed.contains(&mailbox(r))) {
         hits.push("RCPT_NOT_ADDRESSED");
     }
 }
@@ -140,7 +136,21 @@ mod tests {
     #[test]
     fn mail_sent_blind_to_a_stranger() {
         assert!(blind("To: someone@else.example\r\n", &["ann@example.test"]));
-        assert!(blind("", &["ann@example.test"]), "no To: at all");
+        // Naming nobody is hiding the recipients (MISSING_TO and
+        // TO_UNDISCLOSED say so), not naming someone else.
+        assert!(!blind("", &["ann@example.test"]));
+        assert!(!blind(
+            "To: unlisted-recipients:;\r\n",
+            &["ann@example.test"]
+        ));
+        assert!(!blind(
+            "To: x@y.example\r\nResent-To: ann@example.test\r\n",
+            &["ann@example.test"]
+        ));
+        assert!(!blind(
+            "To: ann+x@example.test\r\n",
+            &["ann+y@example.test"]
+        ));
         // Named in To: or Cc:, under a subaddress, or forwarded from a
         // mailbox of the same name.
         assert!(!blind(
