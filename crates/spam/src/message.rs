@@ -472,12 +472,19 @@ impl View {
 /// sent as base64: mail programs choose base64 for binary data and
 /// quoted-printable or 7bit for text that is nearly ASCII (RFC 2045
 /// 6.8); mass mailers use base64 to hide their words from filters.
+/// Not for UTF-8: Python's email library, behind much automated mail,
+/// writes every UTF-8 text as base64.
 fn ascii_in_base64(part: &mail_parser::MessagePart<'_>) -> bool {
     let text = match &part.body {
         PartType::Text(t) | PartType::Html(t) => t,
         _ => return false,
     };
+    let utf8 = part
+        .content_type()
+        .and_then(|c| c.attribute("charset"))
+        .is_some_and(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"));
     part.encoding == mail_parser::Encoding::Base64
+        && !utf8
         && part.attachment_name().is_none()
         && !text.trim().is_empty()
         && crate::mime_repair::plain_ascii(text)

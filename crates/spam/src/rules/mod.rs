@@ -200,6 +200,18 @@ mod tests {
     }
 
     #[test]
+    fn ascii_in_base64_but_not_as_python_writes_utf8() {
+        let mail = |charset: &str| {
+            format!(
+                "From: cron@host.example\r\nSubject: backup\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"{charset}\"\r\nContent-Transfer-Encoding: base64\r\n\r\nQmFja3VwIGZpbmlzaGVkOiAxMiBmaWxlcywgbm8gZXJyb3JzLgo=\r\n"
+            )
+        };
+        let tags = |raw: String| evaluate(&View::parse(raw.as_bytes()), &Context::standalone(0));
+        assert!(tags(mail("iso-8859-1")).contains(&"MIME_BASE64_TEXT"));
+        assert!(!tags(mail("utf-8")).contains(&"MIME_BASE64_TEXT"));
+    }
+
+    #[test]
     fn phrases_are_words_and_count_once() {
         let list = ["sex", "adult", "prescription", "no prescription", "$$$"];
         assert_eq!(phrases_used("adult courses in essex", &list), ["adult"]);
