@@ -72,9 +72,15 @@ impl Session {
         let keywords = view.keywords();
         let all = Flags(0x1f);
         self.untagged(&format!("FLAGS {}", flag_list(all, &keywords, false)));
-        let permanent = flag_list(all, &keywords, false);
-        let permanent = format!("{} \\*)", permanent.trim_end_matches(')'));
-        self.untagged(&format!("OK [PERMANENTFLAGS {permanent}] Flags permitted"));
+        // RFC 3501 7.1: the flags the client can change for good; none in
+        // a mailbox opened read-only (EXAMINE).
+        if read_only {
+            self.untagged("OK [PERMANENTFLAGS ()] Read-only mailbox");
+        } else {
+            let permanent = flag_list(all, &keywords, false);
+            let permanent = format!("{} \\*)", permanent.trim_end_matches(')'));
+            self.untagged(&format!("OK [PERMANENTFLAGS {permanent}] Flags permitted"));
+        }
         self.untagged(&format!("{} EXISTS", view.exists()));
         if self.enabled.rev2 {
             // RFC 9051 6.3.2: no RECENT or UNSEEN; the name as LIST gives it.

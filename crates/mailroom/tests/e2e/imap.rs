@@ -190,6 +190,40 @@ check(b"MESSAGES 2 UIDNEXT 3 UNSEEN 0" in data[0], data)
 }
 
 #[test]
+fn examine_opens_a_mailbox_read_only() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+deliver("bob@example.test", "look only", "read me\r\n")
+m = connect()
+w = connect()
+w.select("INBOX")
+w.store("1", "+FLAGS", "(\\Flagged)")
+w.logout()
+lines = cmd(m, "EXAMINE INBOX")
+check(lines[-1].split(" ", 2)[1:] == ["OK", "[READ-ONLY] EXAMINE completed"], lines)
+check("* OK [PERMANENTFLAGS ()] Read-only mailbox" in lines, "nothing can be changed for good", lines)
+check("* 1 EXISTS" in lines, lines)
+lines = cmd(m, "FETCH 1 (BODY[TEXT])")
+check("read me" in "".join(lines), lines)
+lines = cmd(m, "FETCH 1 (FLAGS)")
+check("\\Seen" not in lines[0] and "\\Flagged" in lines[0], "BODY[] sets no flag read-only", lines)
+lines = cmd(m, "STORE 1 +FLAGS (\\Deleted)")
+check(lines[-1].split(" ")[1] == "NO", lines)
+lines = cmd(m, "EXPUNGE")
+check(lines[-1].split(" ")[1] == "NO" and "[READ-ONLY]" in lines[-1], lines)
+lines = cmd(m, "CLOSE")
+check(lines[-1].split(" ")[1] == "OK", lines)
+typ, data = m.select("INBOX")
+check(data == [b"1"], "CLOSE after EXAMINE removes nothing", data)
+typ, data = m.fetch("1", "(FLAGS)")
+check(b"\\Seen" not in data[0], data)
+"#,
+    );
+}
+
+#[test]
 fn two_devices_see_each_others_changes_and_idle_gets_new_mail_within_a_second() {
     let server = bob();
     run(
