@@ -89,15 +89,34 @@ fn address_list(out: &mut Vec<u8>, address: Option<&Address<'_>>) {
                 encoded_word(n)
             }
         });
-        nstring(items, name.as_deref().map(str::as_bytes));
-        items.extend_from_slice(b" NIL ");
-        let (local, host) = match email.and_then(|e| e.rsplit_once('@')) {
-            Some((l, h)) => (Some(l), Some(h)),
-            None => (email, None),
+        // A NIL host marks a group (RFC 3501 7.4.2), so an address without
+        // a domain (`To: undisclosed`) gets a placeholder host instead, as
+        // Dovecot writes it; a word with no address at all is its mailbox.
+        let (name, email) = match (name, email) {
+            (Some(n), None) if !n.is_empty() => (None, Some(n)),
+            (name, email) => (name, email.map(str::to_string)),
         };
-        nstring(items, local.map(str::as_bytes));
+        let (route, local, host) = match email.as_deref().and_then(|e| e.rsplit_once('@')) {
+            Some((l, h)) => {
+                // An obsolete source route (`@relay:user@host`, RFC 5322 4.4).
+                match l.strip_prefix('@').and_then(|r| r.split_once(':')) {
+                    Some((route, local)) => (Some(format!("@{route}")), local.to_string(), h),
+                    None => (None, l.to_string(), h),
+                }
+            }
+            None => (
+                None,
+                email.clone().unwrap_or_else(|| "MISSING_MAILBOX".into()),
+                "MISSING_DOMAIN",
+            ),
+        };
+        nstring(items, name.as_deref().map(str::as_bytes));
         items.push(b' ');
-        nstring(items, host.map(str::as_bytes));
+        nstring(items, route.as_deref().map(str::as_bytes));
+        items.push(b' ');
+        string(items, local.as_bytes());
+        items.push(b' ');
+        string(items, host.as_bytes());
         items.push(b')');
     };
     match address {
@@ -294,10 +313,18 @@ pub fn header_values(raw: &[u8], msg: &Message<'_>, name: &str) -> Vec<String> {
             let mut s = String::from_utf8_lossy(value)
                 .to_lowercase()
                 .replace(['\r', '\n'], "");
-            // Decoded form too, so "Grüße" finds an encoded subject.
+            // Decoded form too, so "Grüße" finds an encoded subject, and
+            // "Jürgen" an encoded display name (RFC 3501 6.4.4).
             if let Some(decoded) = h.value.as_text() {
                 s.push(' ');
                 s.push_str(&decoded.to_lowercase());
+            } else if let Some(addresses) = h.value.as_address() {
+                for a in addresses.iter() {
+                    for part in [a.name(), a.address()].into_iter().flatten() {
+                        s.push(' ');
+                        s.push_str(&part.to_lowercase());
+                    }
+                }
             }
             s
         })

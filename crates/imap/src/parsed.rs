@@ -26,8 +26,12 @@ pub struct Parsed {
     /// Per [`SEARCH_HEADERS`] entry: every value, raw and decoded,
     /// lower-cased, one per line.
     pub search: [String; 5],
-    /// The Date header (SENTBEFORE and friends).
+    /// The Date header (SORT DATE).
     pub sent: Option<i64>,
+    /// The Date header's own day, its time and zone disregarded, as the
+    /// seconds of that day's midnight UTC (RFC 3501 6.4.4 SENTBEFORE,
+    /// SENTON, SENTSINCE).
+    pub sent_day: Option<i64>,
 }
 
 impl Parsed {
@@ -45,6 +49,10 @@ impl Parsed {
             body_structure,
             search,
             sent: msg.date().map(|d| d.to_timestamp()),
+            sent_day: msg.date().map(|d| {
+                let offset = i64::from(d.tz_hour) * 3600 + i64::from(d.tz_minute) * 60;
+                d.to_timestamp() + if d.tz_before_gmt { -offset } else { offset }
+            }),
         }
     }
 

@@ -278,14 +278,10 @@ impl Session {
         let selected = self.selected.is_some();
         match body {
             C::Capability => self.capability(),
-            C::Noop | C::Check => Done::ok(format!(
-                "{} completed",
-                if matches!(body, C::Noop) {
-                    "NOOP"
-                } else {
-                    "CHECK"
-                }
-            )),
+            C::Noop => Done::ok("NOOP completed"),
+            // RFC 3501 6.4.1: CHECK is a command of the selected state.
+            C::Check if selected => Done::ok("CHECK completed"),
+            C::Check => Done::bad("No mailbox selected"),
             C::Logout => {
                 self.untagged("BYE Logging out");
                 self.logout = true;
@@ -388,6 +384,19 @@ impl Session {
                 mailbox,
                 uid,
             } => self.copy(&sequence_set, &mailbox, uid, true).await,
+            C::Search {
+                charset: Some(charset),
+                ..
+            }
+            | C::Sort { charset, .. }
+            | C::Thread { charset, .. }
+                if !known_charset(charset.as_ref()) =>
+            {
+                // RFC 3501 6.4.4: a charset we cannot search in is refused,
+                // naming those we can.
+                Done::no(format!("Unknown charset {}", charset.as_ref()))
+                    .code("BADCHARSET (US-ASCII UTF-8)")
+            }
             C::Search { criteria, uid, .. } => self.search(tag, criteria.as_ref(), uid).await,
             C::Sort {
                 sort_criteria,
@@ -407,4 +416,12 @@ impl Session {
             _ => Done::bad("Command not supported"),
         }
     }
+}
+
+/// Charsets SEARCH, SORT and THREAD accept: text in commands is read as
+/// UTF-8, of which US-ASCII is a part.
+fn known_charset(name: &str) -> bool {
+    ["UTF-8", "US-ASCII", "UTF8"]
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
 }

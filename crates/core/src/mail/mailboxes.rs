@@ -136,7 +136,30 @@ impl Mail {
 
     pub async fn rename_mailbox(&self, account_id: i64, from: &str, to: &str) -> Result<()> {
         check_mailbox_name(to)?;
+        // RFC 3501 6.3.5: renaming INBOX moves its messages to the new
+        // name and leaves INBOX empty; sessions watching INBOX must see
+        // them go like any other move.
+        let inbox = match self.store.mailbox_get(account_id, from).await? {
+            Some(m) if m.special_use == Some(SpecialUse::Inbox) => {
+                let uids: Vec<u32> = self.messages(m.id).await?.iter().map(|x| x.uid).collect();
+                Some((m.id, uids))
+            }
+            _ => None,
+        };
         self.store.mailbox_rename(account_id, from, to).await?;
+        if let Some((mailbox_id, uids)) = inbox.filter(|(_, uids)| !uids.is_empty()) {
+            let modseq = self
+                .store
+                .mailbox_get(account_id, from)
+                .await?
+                .map_or(0, |m| m.highestmodseq);
+            self.events.publish(MailboxEvent::Expunged {
+                account_id,
+                mailbox_id,
+                uids,
+                modseq,
+            });
+        }
         self.events
             .publish(MailboxEvent::MailboxesChanged { account_id });
         Ok(())

@@ -52,6 +52,11 @@ impl Session {
             Ok(c) => c,
             Err(e) => return refuse(e),
         };
+        if copied.pairs.is_empty() {
+            // Expunged by another session meanwhile (RFC 5530): there is
+            // nothing to name in COPYUID, whose sets may not be empty.
+            return Done::no("The messages no longer exist").code("EXPUNGEISSUED");
+        }
         let (from, to): (Vec<u32>, Vec<u32>) = copied.pairs.iter().copied().unzip();
         let code = format!(
             "COPYUID {} {} {}",

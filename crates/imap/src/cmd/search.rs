@@ -193,7 +193,7 @@ impl<'a> Candidate<'a> {
 }
 
 fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
-    let sent = || m.summary.and_then(|s| s.sent).and_then(date_of);
+    let sent = || m.summary.and_then(|s| s.sent_day).and_then(date_of);
     let arrived = || date_of(m.message.internal_date);
     match c {
         Criterion::All => true,

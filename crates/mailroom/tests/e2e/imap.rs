@@ -224,6 +224,58 @@ check(b"\\Seen" not in data[0], data)
 }
 
 #[test]
+fn rfc_corners_clients_meet() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
+    s.sendmail("j@sender.test", ["bob@example.test"], (
+        "From: =?UTF-8?Q?J=C3=BCrgen?= <j@sender.test>\r\nTo: noDomain, <@relay.test:user@dom.test>, bob@example.test\r\n"
+        "Subject: late\r\nDate: Mon, 30 Nov 2026 23:30:00 -0500\r\nMessage-ID: <late@sender.test>\r\n\r\nlate at night\r\n").encode())
+deliver("bob@example.test", "second")
+m = connect()
+lines = cmd(m, "CHECK")
+check(lines[-1].split(" ")[1] == "BAD", "CHECK needs a selected mailbox", lines)
+m.select("INBOX")
+lines = cmd(m, "FETCH 1 (ENVELOPE)")
+env = lines[0]
+check('(NIL NIL "noDomain" "MISSING_DOMAIN")' in env, "no NIL host outside a group", env)
+check('(NIL "@relay.test" "user" "dom.test")' in env, "source route apart", env)
+lines = cmd(m, "SEARCH CHARSET KOI9-X SUBJECT late")
+check(lines[-1].split(" ", 2)[1:] and lines[-1].split(" ")[1] == "NO" and "[BADCHARSET (US-ASCII UTF-8)]" in lines[-1], lines)
+typ, data = m.search("UTF-8", "FROM", '"J\u00fcrgen"'.encode())
+check(data == [b"1"], "an encoded display name is searched decoded", data)
+typ, data = m.search(None, "SENTON", "30-Nov-2026")
+check(data == [b"1"], "the Date's own day, not UTC's", data)
+typ, data = m.search(None, "SENTSINCE", "1-Dec-2026", "SUBJECT", "late")
+check(data == [b""], data)
+# Expunged by another session, not yet announced here: nothing to copy.
+other = connect()
+other.select("INBOX")
+other.store("2", "+FLAGS", "(\\Deleted)")
+other.expunge()
+lines = cmd(m, "COPY 2 Trash")
+check(lines[-1].split(" ")[1] == "NO" and "EXPUNGEISSUED" in lines[-1] and "COPYUID" not in "".join(lines), lines)
+m.noop()
+# RFC 3501 6.3.5: RENAME INBOX moves its mail and leaves INBOX empty,
+# also for a session that has INBOX open.
+typ, data = other.rename("INBOX", "Old")
+check(typ == "OK", data)
+m.noop()
+typ, data = m.fetch("1:*", "(UID)")
+check(data == [None], "INBOX is empty for the watching session", data)
+typ, data = m.status("INBOX", "(MESSAGES)")
+check(b"MESSAGES 0" in data[0], data)
+typ, data = m.status("Old", "(MESSAGES)")
+check(b"MESSAGES 1" in data[0], data)
+typ, data = m.select("INBOX")
+check(data == [b"0"], data)
+"#,
+    );
+}
+
+#[test]
 fn two_devices_see_each_others_changes_and_idle_gets_new_mail_within_a_second() {
     let server = bob();
     run(
