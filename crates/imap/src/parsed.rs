@@ -26,8 +26,6 @@ pub struct Parsed {
     /// Per [`SEARCH_HEADERS`] entry: every value, raw and decoded,
     /// lower-cased, one per line.
     pub search: [String; 5],
-    /// The Date header (SORT DATE).
-    pub sent: Option<i64>,
     /// The Date header's own day, its time and zone disregarded, as the
     /// seconds of that day's midnight UTC (RFC 3501 6.4.4 SENTBEFORE,
     /// SENTON, SENTSINCE).
@@ -48,7 +46,6 @@ impl Parsed {
             body,
             body_structure,
             search,
-            sent: msg.date().map(|d| d.to_timestamp()),
             sent_day: msg.date().map(|d| {
                 let offset = i64::from(d.tz_hour) * 3600 + i64::from(d.tz_minute) * 60;
                 d.to_timestamp() + if d.tz_before_gmt { -offset } else { offset }
@@ -140,7 +137,7 @@ Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nDate: Sun, 29 Nov 2026 10:00:00 +0000\r\
         assert!(parsed.body_structure.starts_with(b"(\"TEXT\" \"PLAIN\""));
         assert!(parsed.header("subject").unwrap().contains("grüße"));
         assert!(parsed.header("from").unwrap().contains("ann@example.test"));
-        assert_eq!(parsed.sent, Some(1_795_946_400));
+        assert_eq!(parsed.sent_day, Some(1_795_946_400));
 
         let one = parsed.cost();
         let cache = ParsedCache::new(one * 2);
