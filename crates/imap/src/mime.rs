@@ -285,10 +285,13 @@ pub fn body_structure(
     string(out, encoding.as_bytes());
     out.extend_from_slice(format!(" {}", body.len()).as_bytes());
     if let PartType::Message(nested) = &part.body {
+        // A nested message's offsets count in its own buffer: the root's,
+        // or its decoded bytes when it came base64 or quoted-printable.
+        let inner = nested.raw_message();
         out.push(b' ');
-        envelope(out, raw, nested);
+        envelope(out, inner, nested);
         out.push(b' ');
-        body_structure(out, raw, nested, nested.root_part(), extended);
+        body_structure(out, inner, nested, nested.root_part(), extended);
         out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
     } else if ctype == "TEXT" {
         out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
@@ -332,6 +335,8 @@ pub fn header_values(raw: &[u8], msg: &Message<'_>, name: &str) -> Vec<String> {
 }
 
 /// Where a section path leads: the message it belongs to and the part.
+/// Slice the part with the owner's `raw_message()`: a nested message sent
+/// base64 or quoted-printable counts its offsets in its decoded bytes.
 pub fn find_part<'m, 'x>(
     msg: &'m Message<'x>,
     path: &[u32],
@@ -469,6 +474,32 @@ inner body\r\n\
             "{s}"
         );
         assert!(s.ends_with(" \"MIXED\")"), "{s}");
+    }
+
+    #[test]
+    fn a_nested_message_sent_base64_is_read_decoded() {
+        const RAW: &[u8] = b"From: a@b.test\r\nSubject: outer\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHello\r\n\
+--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nRnJvbTogeEB5LnRlc3QNClN1YmplY3Q6IGluc2lkZQ0KDQppbm5lciBib2R5\r\n--b--\r\n";
+        let msg = parse(RAW).unwrap();
+        let mut out = Vec::new();
+        body_structure(&mut out, RAW, &msg, msg.root_part(), false);
+        let s = text(out);
+        assert!(s.contains("\"BASE64\""), "{s}");
+        assert!(s.contains("\"inside\""), "the nested envelope: {s}");
+        let (owner, p) = find_part(&msg, &[2, 1]).unwrap();
+        assert_eq!(part_body(owner.raw_message(), p), b"inner body");
+        let PartType::Message(inner) = &find_part(&msg, &[2]).unwrap().1.body else {
+            panic!("not a message part");
+        };
+        assert_eq!(
+            text(header_fields(
+                part_header(inner.raw_message(), inner.root_part()),
+                &["subject".into()],
+                false
+            )),
+            "Subject: inside\r\n\r\n"
+        );
     }
 
     #[test]

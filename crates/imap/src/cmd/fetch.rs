@@ -163,27 +163,27 @@ fn section_bytes(raw: &[u8], msg: Option<&Message<'_>>, section: &Option<Section
     let Some(msg) = msg else {
         return Vec::new();
     };
-    let header_of = |m: &Message<'_>| mime::part_header(raw, m.root_part()).to_vec();
+    let header_of = |m: &Message<'_>| mime::part_header(m.raw_message(), m.root_part()).to_vec();
     let names = |list: &[imap_codec::imap_types::core::AString<'_>]| {
         list.iter()
             .map(|n| String::from_utf8_lossy(n.as_ref()).into_owned())
             .collect::<Vec<_>>()
     };
-    let found = match section {
-        Section::Part(p) => {
-            mime::find_part(msg, &part_path(p)).map(|(_, part)| mime::part_body(raw, part).to_vec())
-        }
-        Section::Mime(p) => mime::find_part(msg, &part_path(p))
-            .map(|(_, part)| mime::part_header(raw, part).to_vec()),
-        Section::Header(p) => nested(msg, p).map(header_of),
-        Section::Text(p) => nested(msg, p).map(|m| mime::part_body(raw, m.root_part()).to_vec()),
-        Section::HeaderFields(p, list) => {
-            nested(msg, p).map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), false))
-        }
-        Section::HeaderFieldsNot(p, list) => {
-            nested(msg, p).map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), true))
-        }
-    };
+    let found =
+        match section {
+            Section::Part(p) => mime::find_part(msg, &part_path(p))
+                .map(|(owner, part)| mime::part_body(owner.raw_message(), part).to_vec()),
+            Section::Mime(p) => mime::find_part(msg, &part_path(p))
+                .map(|(owner, part)| mime::part_header(owner.raw_message(), part).to_vec()),
+            Section::Header(p) => nested(msg, p).map(header_of),
+            Section::Text(p) => {
+                nested(msg, p).map(|m| mime::part_body(m.raw_message(), m.root_part()).to_vec())
+            }
+            Section::HeaderFields(p, list) => nested(msg, p)
+                .map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), false)),
+            Section::HeaderFieldsNot(p, list) => nested(msg, p)
+                .map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), true)),
+        };
     found.unwrap_or_default()
 }
 
@@ -210,10 +210,10 @@ fn binary_bytes(raw: &[u8], msg: Option<&Message<'_>>, path: &[u32]) -> Result<V
     if path.is_empty() {
         return Ok(raw.to_vec());
     }
-    let Some((_, part)) = msg.and_then(|m| mime::find_part(m, path)) else {
+    let Some((owner, part)) = msg.and_then(|m| mime::find_part(m, path)) else {
         return Ok(Vec::new());
     };
-    let body = mime::part_body(raw, part);
+    let body = mime::part_body(owner.raw_message(), part);
     if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
         return Ok(body.to_vec());
     }
