@@ -233,6 +233,38 @@ fn disposition(out: &mut Vec<u8>, part: &MessagePart<'_>) {
 }
 
 /// BODYSTRUCTURE (`extended`) or BODY of a part.
+/// ` body-fld-lang SP body-fld-loc` (RFC 3501 7.4.2): Content-Language
+/// (one tag as a string, several as a list) and Content-Location.
+fn language_and_location(out: &mut Vec<u8>, raw: &[u8], part: &MessagePart<'_>) {
+    out.push(b' ');
+    let tags: Vec<String> = raw_header(raw, part, HeaderName::ContentLanguage)
+        .map(|v| {
+            String::from_utf8_lossy(&unfold(v))
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    match tags.as_slice() {
+        [] => out.extend_from_slice(b"NIL"),
+        [one] => string(out, one.as_bytes()),
+        many => {
+            out.push(b'(');
+            for (i, tag) in many.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                string(out, tag.as_bytes());
+            }
+            out.push(b')');
+        }
+    }
+    out.push(b' ');
+    let location = raw_header(raw, part, HeaderName::ContentLocation).map(unfold);
+    nstring(out, location.as_deref());
+}
+
 pub fn body_structure(
     out: &mut Vec<u8>,
     raw: &[u8],
@@ -261,7 +293,7 @@ pub fn body_structure(
             params(out, part, false);
             out.push(b' ');
             disposition(out, part);
-            out.extend_from_slice(b" NIL NIL");
+            language_and_location(out, raw, part);
         }
         out.push(b')');
         return;
@@ -297,9 +329,11 @@ pub fn body_structure(
         out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
     }
     if extended {
-        out.extend_from_slice(b" NIL ");
+        out.push(b' ');
+        nstring_header(out, raw_header(raw, part, HeaderName::ContentMd5));
+        out.push(b' ');
         disposition(out, part);
-        out.extend_from_slice(b" NIL NIL");
+        language_and_location(out, raw, part);
     }
     out.push(b')');
 }
@@ -499,6 +533,20 @@ Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/p
                 false
             )),
             "Subject: inside\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn extension_data_names_md5_language_and_location() {
+        const RAW: &[u8] = b"From: a@b.test\r\nContent-Type: text/plain\r\nContent-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\r\n\
+Content-Language: en, de\r\nContent-Location: http://www.example.test/a.txt\r\n\r\nhi\r\n";
+        let msg = parse(RAW).unwrap();
+        let mut out = Vec::new();
+        body_structure(&mut out, RAW, &msg, msg.root_part(), true);
+        assert!(
+            text(out).ends_with(
+                " \"Q2hlY2sgSW50ZWdyaXR5IQ==\" NIL (\"en\" \"de\") \"http://www.example.test/a.txt\")"
+            ),
         );
     }
 
