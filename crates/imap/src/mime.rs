@@ -543,11 +543,9 @@ Content-Language: en, de\r\nContent-Location: http://www.example.test/a.txt\r\n\
         let msg = parse(RAW).unwrap();
         let mut out = Vec::new();
         body_structure(&mut out, RAW, &msg, msg.root_part(), true);
-        assert!(
-            text(out).ends_with(
-                " \"Q2hlY2sgSW50ZWdyaXR5IQ==\" NIL (\"en\" \"de\") \"http://www.example.test/a.txt\")"
-            ),
-        );
+        assert!(text(out).ends_with(
+            " \"Q2hlY2sgSW50ZWdyaXR5IQ==\" NIL (\"en\" \"de\") \"http://www.example.test/a.txt\")"
+        ),);
     }
 
     #[test]

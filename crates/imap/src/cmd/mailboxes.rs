@@ -211,6 +211,19 @@ impl Session {
                 }
             }
         }
+        // RFC 3501 6.3.8: a level of the hierarchy that is no mailbox
+        // (a parent deleted, or never created) is listed as one that
+        // cannot be selected, so clients can walk down to its children.
+        if !options.select_subscribed && !options.select_special_use {
+            for name in missing_parents(&mailboxes) {
+                if full.iter().any(|p| matches_pattern(p, &name)) {
+                    let name = quote(&self.wire_name(&name));
+                    self.untagged(&format!(
+                        "{command} (\\Noselect \\HasChildren) \"/\" {name}"
+                    ));
+                }
+            }
+        }
         Done::ok(format!("{command} completed"))
     }
 
@@ -309,6 +322,22 @@ fn status_items(names: &[String]) -> Result<Vec<StatusDataItemName>, Done> {
             })
         })
         .collect()
+}
+
+/// Hierarchy levels above existing mailboxes that are no mailbox
+/// themselves (`Work` when only `Work/Sub` exists), each once, in order.
+fn missing_parents(all: &[Mailbox]) -> Vec<String> {
+    let existing: std::collections::HashSet<&str> = all.iter().map(|m| m.name.as_str()).collect();
+    let mut missing = std::collections::BTreeSet::new();
+    for mailbox in all {
+        for (at, _) in mailbox.name.match_indices(DELIMITER) {
+            let parent = &mailbox.name[..at];
+            if !parent.is_empty() && !existing.contains(parent) {
+                missing.insert(parent.to_string());
+            }
+        }
+    }
+    missing.into_iter().collect()
 }
 
 /// LIST attributes: children (RFC 3348) and special use (RFC 6154).

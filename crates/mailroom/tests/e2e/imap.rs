@@ -271,6 +271,21 @@ typ, data = m.status("Old", "(MESSAGES)")
 check(b"MESSAGES 1" in data[0], data)
 typ, data = m.select("INBOX")
 check(data == [b"0"], data)
+# RFC 3501 6.3.4 and 6.3.8: a deleted parent stays a level of the
+# hierarchy that cannot be selected, and % lists it.
+m.create("Work/Sub/Deep")
+typ, data = m.delete("Work/Sub")
+check(typ == "OK", data)
+typ, data = m.delete("Work")
+check(typ == "OK", data)
+typ, data = m.list('""', "%")
+check(b'(\\Noselect \\HasChildren) "/" "Work"' in data, data)
+typ, data = m.list('""', "Work/%")
+check(data == [b'(\\Noselect \\HasChildren) "/" "Work/Sub"'], data)
+typ, data = m.list('""', "*")
+check(b'(\\HasNoChildren) "/" "Work/Sub/Deep"' in data, data)
+typ, data = m.select("Work/Sub")
+check(typ == "NO", data)
 "#,
     );
 }
