@@ -423,15 +423,17 @@ fn top(content: &[u8], lines: usize) -> Vec<u8> {
     out
 }
 
-/// Multi-line response body: dot-stuffed, CRLF-terminated, then ".".
+/// Multi-line response body (RFC 1939 3): dot-stuffed, every line ended
+/// with CRLF (a stored bare LF too, so the closing "." is always found
+/// after a CRLF), then ".".
 fn stuff(out: &mut Vec<u8>, text: &[u8]) {
     for line in text.split_inclusive(|&b| b == b'\n') {
         if line.first() == Some(&b'.') {
             out.push(b'.');
         }
-        out.extend_from_slice(line);
-    }
-    if !text.is_empty() && !text.ends_with(b"\n") {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        out.extend_from_slice(content);
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b".\r\n");
@@ -452,5 +454,10 @@ mod tests {
             out,
             b"Subject: x\r\n\r\nline 1\r\n..line 2\r\nline 3\r\n.\r\n"
         );
+        // A bare LF stored in a message still ends its line with CRLF, so
+        // the client finds the closing dot.
+        let mut out = Vec::new();
+        stuff(&mut out, b"Subject: y\r\n\r\nA\n.\n");
+        assert_eq!(out, b"Subject: y\r\n\r\nA\r\n..\r\n.\r\n");
     }
 }

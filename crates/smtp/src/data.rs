@@ -85,9 +85,15 @@ pub struct BodyDecoder {
     limits: BodyLimits,
     body: Vec<u8>,
     problem: Option<Problem>,
-    /// The previous DATA line ended in a bare LF.
+    /// The previous line ended in a bare LF.
     after_bare_lf: bool,
     header: HeaderScan,
+    /// The unfinished BDAT line (chunks split lines anywhere), at most a
+    /// line's limit of it, and its whole length.
+    partial: Vec<u8>,
+    partial_len: usize,
+    /// BDAT octets received so far.
+    chunk_octets: usize,
 }
 
 #[derive(Default)]
@@ -96,8 +102,6 @@ struct HeaderScan {
     bytes: usize,
     count: usize,
     received: usize,
-    /// Bytes of the current (unfinished) BDAT line.
-    partial: Vec<u8>,
 }
 
 impl BodyDecoder {
@@ -108,6 +112,9 @@ impl BodyDecoder {
             problem: None,
             after_bare_lf: false,
             header: HeaderScan::default(),
+            partial: Vec::new(),
+            partial_len: 0,
+            chunk_octets: 0,
         }
     }
 
@@ -122,13 +129,7 @@ impl BodyDecoder {
     /// Feeds one DATA line including its line ending (the line reader ends
     /// lines at LF). Returns true at the end of data.
     pub fn feed_line(&mut self, line: &[u8]) -> bool {
-        let (content, ending) = if let Some(c) = line.strip_suffix(b"\r\n") {
-            (c, Ending::Crlf)
-        } else if let Some(c) = line.strip_suffix(b"\n") {
-            (c, Ending::BareLf)
-        } else {
-            (line, Ending::None)
-        };
+        let (content, ending) = split_ending(line);
         let follows_bare_lf = std::mem::replace(&mut self.after_bare_lf, ending == Ending::BareLf);
         // RFC 5321 4.1.1.4: only <CRLF>.<CRLF> ends the data.
         if content == b"." && ending == Ending::Crlf && !follows_bare_lf {
@@ -141,13 +142,7 @@ impl BodyDecoder {
         // RFC 5321 4.5.2: remove the leading dot a client added.
         let content = content.strip_prefix(b".").unwrap_or(content);
         self.scan_header_line(content, line.len());
-        if self.problem != Some(Problem::TooBig) {
-            self.body.extend_from_slice(content);
-            self.body.extend_from_slice(b"\r\n");
-            if self.body.len() > self.limits.max_size {
-                self.flag(Problem::TooBig);
-            }
-        }
+        self.store(content, true);
         false
     }
 
@@ -167,35 +162,59 @@ impl BodyDecoder {
         }
     }
 
-    /// Feeds a BDAT chunk: taken as it is (no dot-unstuffing, RFC 3030 2).
+    /// Feeds a BDAT chunk. There is no dot-unstuffing (RFC 3030 2), but
+    /// without BINARYMIME the text keeps the rules of DATA (RFC 3030 3):
+    /// lines of at most 1000 octets, no bare CR or LF next to a dot (a
+    /// message relayed on by DATA must not end early anywhere), and, as
+    /// DATA lines are, each line stored ending in CRLF.
     pub fn feed_chunk(&mut self, chunk: &[u8]) {
-        if self.problem == Some(Problem::TooBig) {
-            return;
-        }
-        if self.body.len() + chunk.len() > self.limits.max_size {
+        self.chunk_octets += chunk.len();
+        if self.chunk_octets > self.limits.max_size {
             self.flag(Problem::TooBig);
-            return;
-        }
-        self.body.extend_from_slice(chunk);
-        if self.header.done {
-            return;
         }
         let mut rest = chunk;
         while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            let mut line = std::mem::take(&mut self.header.partial);
-            line.extend_from_slice(&rest[..=end]);
+            self.take_piece(&rest[..=end]);
+            let line = std::mem::take(&mut self.partial);
+            let len = std::mem::take(&mut self.partial_len);
+            self.chunk_line(&line, len);
             rest = &rest[end + 1..];
-            let content = line.strip_suffix(b"\n").unwrap_or(&line);
-            let content = content.strip_suffix(b"\r").unwrap_or(content);
-            self.scan_header_line(content, line.len());
-            if self.header.done {
-                return;
-            }
         }
-        self.header.partial.extend_from_slice(rest);
-        if self.header.partial.len() > self.limits.max_header_bytes {
-            self.flag(Problem::HeaderTooLarge);
-            self.header.done = true;
+        self.take_piece(rest);
+    }
+
+    /// Keeps a piece of the current BDAT line, up to what a line may hold
+    /// (a longer one is refused anyway).
+    fn take_piece(&mut self, piece: &[u8]) {
+        self.partial_len += piece.len();
+        let room = (self.limits.max_line + 2).saturating_sub(self.partial.len());
+        self.partial
+            .extend_from_slice(&piece[..piece.len().min(room)]);
+    }
+
+    /// One whole BDAT line (or the last, unterminated one).
+    fn chunk_line(&mut self, line: &[u8], len: usize) {
+        let (content, ending) = split_ending(line);
+        let follows_bare_lf = std::mem::replace(&mut self.after_bare_lf, ending == Ending::BareLf);
+        if len > self.limits.max_line {
+            self.flag(Problem::LineTooLong);
+        }
+        self.check_line_endings(content, ending, follows_bare_lf);
+        self.scan_header_line(content, len);
+        self.store(content, ending != Ending::None);
+    }
+
+    /// Adds a line to the message, unless it is already too big to keep.
+    fn store(&mut self, content: &[u8], crlf: bool) {
+        if self.problem == Some(Problem::TooBig) {
+            return;
+        }
+        self.body.extend_from_slice(content);
+        if crlf {
+            self.body.extend_from_slice(b"\r\n");
+        }
+        if self.body.len() > self.limits.max_size {
+            self.flag(Problem::TooBig);
         }
     }
 
@@ -235,16 +254,34 @@ impl BodyDecoder {
         self.flag(Problem::LineTooLong);
     }
 
+    /// Octets received: the BDAT chunks' sum, or the DATA body kept.
     pub fn size(&self) -> usize {
-        self.body.len()
+        self.chunk_octets.max(self.body.len())
     }
 
     /// The message, or why it is refused.
-    pub fn finish(self) -> Result<Vec<u8>, Problem> {
+    pub fn finish(mut self) -> Result<Vec<u8>, Problem> {
+        if self.partial_len > 0 {
+            // The last BDAT line, without a line ending.
+            let line = std::mem::take(&mut self.partial);
+            let len = self.partial_len;
+            self.chunk_line(&line, len);
+        }
         match self.problem {
             Some(p) => Err(p),
             None => Ok(self.body),
         }
+    }
+}
+
+/// A line's content and how it ended (the line reader ends lines at LF).
+fn split_ending(line: &[u8]) -> (&[u8], Ending) {
+    if let Some(c) = line.strip_suffix(b"\r\n") {
+        (c, Ending::Crlf)
+    } else if let Some(c) = line.strip_suffix(b"\n") {
+        (c, Ending::BareLf)
+    } else {
+        (line, Ending::None)
     }
 }
 
@@ -387,5 +424,39 @@ mod tests {
         d.feed_chunk(b"abc");
         d.feed_chunk(b"de");
         assert_eq!(d.finish(), Err(Problem::TooBig));
+    }
+
+    #[test]
+    fn bdat_keeps_the_line_rules_of_data() {
+        let chunks = |parts: &[&[u8]]| {
+            let mut d = BodyDecoder::new(BodyLimits::default());
+            for p in parts {
+                d.feed_chunk(p);
+            }
+            d.finish()
+        };
+        // Smuggling, wherever the chunks split it.
+        for hidden in [
+            &b"hello\r.\rMAIL FROM:<ceo@bank.test>\r\n"[..],
+            b"A\n.\nMAIL FROM:<x@y.test>\r\n",
+            b"A\r\n.\nMAIL FROM:<x@y.test>\r\n",
+        ] {
+            let whole = [&b"Subject: x\r\n\r\n"[..], hidden].concat();
+            assert_eq!(chunks(&[&whole]), Err(Problem::Smuggling), "{hidden:?}");
+            let (a, b) = whole.split_at(whole.len() - 22);
+            assert_eq!(chunks(&[a, b]), Err(Problem::Smuggling), "split {hidden:?}");
+        }
+        // A line over 1000 octets, even spread over chunks.
+        let long = vec![b'a'; 700];
+        assert_eq!(
+            chunks(&[b"Subject: x\r\n\r\n", &long, &long, b"\r\n"]),
+            Err(Problem::LineTooLong)
+        );
+        // A bare LF elsewhere is stored as the CRLF it stands for, as DATA
+        // stores it; the last line may end without one.
+        assert_eq!(
+            chunks(&[b"Subject: x\n\nbody\nend"]).unwrap(),
+            b"Subject: x\r\n\r\nbody\r\nend"
+        );
     }
 }

@@ -137,3 +137,46 @@ fn strict_line_endings_refuse_any_bare_cr_or_lf() {
     smtp.quit();
     assert_eq!(inbox(&server, "bob@example.test").len(), 1);
 }
+
+#[test]
+fn bdat_chunks_keep_the_line_rules_of_data() {
+    // RFC 3030 3: without BINARYMIME, BDAT text is lines like DATA's, and
+    // a hidden end of data would split the message when it is relayed on
+    // with DATA; a line over 1000 octets is refused as in DATA.
+    let server = server();
+    server.add_user("bob@example.test");
+    let mut smtp = Smtp::ready(&server);
+    for hidden in [
+        "hello\r.\rMAIL FROM:<ceo@example.test>\r\n",
+        "A\n.\nQUIT\r\n",
+    ] {
+        let chunk = format!("From: <{SENDER}>\r\nSubject: chunked\r\n\r\n{hidden}");
+        smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+        smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+        smtp.send(&format!("BDAT {} LAST\r\n{chunk}", chunk.len()));
+        assert_eq!(smtp.reply().lines, [SMUGGLING], "{hidden:?}");
+        smtp.expect("NOOP", "250 2.0.0 OK");
+    }
+    let long = format!("Subject: long\r\n\r\n{}\r\n", "x".repeat(1200));
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    smtp.send(&format!("BDAT {} LAST\r\n{long}", long.len()));
+    assert!(
+        smtp.reply()
+            .last()
+            .starts_with("554 5.5.2 Message refused: a line is longer")
+    );
+    // Bare LFs away from dots are stored as CRLF, as DATA stores them.
+    let plain = "Subject: lf\r\n\r\nline one\nline two\r\n";
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    smtp.send(&format!("BDAT {} LAST\r\n{plain}", plain.len()));
+    assert!(smtp.reply().last().starts_with("250 2.0.0 OK: queued as "));
+    smtp.quit();
+    let stored = inbox(&server, "bob@example.test");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].body_text(),
+        "Subject: lf\r\n\r\nline one\r\nline two\r\n"
+    );
+}
