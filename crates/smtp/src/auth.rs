@@ -52,9 +52,10 @@ impl Session {
                     None => self.challenge("").await,
                 };
                 match response {
-                    Response::Text(r) => sasl::base64_decode(&r)
-                        .as_deref()
-                        .and_then(sasl::plain_credentials),
+                    Response::Text(r) => match sasl::base64_decode(&r) {
+                        Some(bytes) => sasl::plain_credentials(&bytes),
+                        None => return self.continue_if(bad_base64()),
+                    },
                     Response::Cancelled => return self.cancelled(),
                     Response::Lost => return Next::Close,
                 }
@@ -75,9 +76,14 @@ impl Session {
                     Response::Cancelled => return self.cancelled(),
                     Response::Lost => return Next::Close,
                 };
-                let decode =
-                    |t: &str| sasl::base64_decode(t).and_then(|b| String::from_utf8(b).ok());
-                decode(&user).zip(decode(&password))
+                let (Some(user), Some(password)) =
+                    (sasl::base64_decode(&user), sasl::base64_decode(&password))
+                else {
+                    return self.continue_if(bad_base64());
+                };
+                String::from_utf8(user)
+                    .ok()
+                    .zip(String::from_utf8(password).ok())
             }
             _ => {
                 return self.continue_if(Reply::new(
@@ -161,4 +167,14 @@ impl Session {
             Ok(Line::Closed) | Err(_) => Response::Lost,
         }
     }
+}
+
+/// RFC 4954 4: a response that is not base64 is a syntax error, not a
+/// wrong password.
+fn bad_base64() -> Reply {
+    Reply::new(
+        501,
+        "5.5.2",
+        "Invalid base64 data in the authentication response",
+    )
 }

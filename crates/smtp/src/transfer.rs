@@ -33,7 +33,11 @@ impl Session {
         if let Err(reply) = self.ready_for_content() {
             return self.continue_if(reply);
         }
-        self.send(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
+        // RFC 3463: enhanced codes are for 2xx, 4xx and 5xx replies only.
+        self.send(&Reply::plain(
+            354,
+            vec!["End data with <CR><LF>.<CR><LF>".into()],
+        ));
         let settings = &self.server.settings;
         let (limits, block_timeout) = (settings.body.clone(), settings.data_timeout);
         let deadline = Instant::now() + settings.data_deadline;

@@ -56,7 +56,7 @@ fn helo_gets_a_plain_answer_and_mail_still_flows() {
     );
     smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0 OK");
     smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5 OK");
-    smtp.expect("DATA", "354 2.0.0");
+    smtp.expect("DATA", "354 End data with <CR><LF>.<CR><LF>");
     let reply = smtp.data_content(&message("helo", "sent after HELO"));
     queue_id(&reply);
     smtp.quit();
