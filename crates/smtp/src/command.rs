@@ -35,6 +35,8 @@ pub struct MailFrom {
     pub size: Option<u64>,
     pub eight_bit: bool,
     pub smtputf8: bool,
+    /// Any parameter was given (extensions need EHLO, RFC 1869 4).
+    pub parameters: bool,
 }
 
 /// RFC 5321 4.5.3.1: 64 octets of local part, 255 of domain, 256 of path.
@@ -125,6 +127,7 @@ fn parse_mail(rest: &str) -> Result<Command, Reply> {
         ..MailFrom::default()
     };
     for param in params.split_whitespace() {
+        mail.parameters = true;
         let (key, value) = match param.split_once('=') {
             Some((k, v)) => (k, Some(v)),
             None => (param, None),
@@ -136,6 +139,8 @@ fn parse_mail(rest: &str) -> Result<Command, Reply> {
                     .map_err(|_| Reply::new(501, "5.5.4", "Bad SIZE parameter"))?;
                 mail.size = Some(size);
             }
+            // RFC 1870 6: SIZE without its number is a syntax error.
+            ("SIZE", None) => return Err(Reply::new(501, "5.5.4", "Bad SIZE parameter")),
             ("BODY", Some(v)) if v.eq_ignore_ascii_case("8BITMIME") => mail.eight_bit = true,
             ("BODY", Some(v)) if v.eq_ignore_ascii_case("7BIT") => mail.eight_bit = false,
             ("SMTPUTF8", None) => mail.smtputf8 = true,
@@ -316,7 +321,16 @@ mod tests {
                 }),
             ),
             ("AUTH", Err(501)),
-            ("MAIL FROM:<a@b.example> AUTH=<>", Ok(mail("a@b.example"))),
+            (
+                "MAIL FROM:<a@b.example> AUTH=<>",
+                Ok(Command::Mail(MailFrom {
+                    parameters: true,
+                    ..MailFrom {
+                        address: "a@b.example".into(),
+                        ..MailFrom::default()
+                    }
+                })),
+            ),
             ("RCPT TO:<a@b.example> NOTIFY=NEVER", Err(555)),
             ("RCPT TO:<nodomain>", Err(501)),
             ("DATA", Ok(Command::Data)),
@@ -360,7 +374,12 @@ mod tests {
                 size: Some(1000),
                 eight_bit: true,
                 smtputf8: true,
+                parameters: true,
             })
+        );
+        assert_eq!(
+            parse(b"MAIL FROM:<a@b.example> SIZE").unwrap_err().code,
+            501
         );
         assert_eq!(
             parse(b"MAIL FROM:<a@b.example> BODY=BINARYMIME")

@@ -232,6 +232,14 @@ impl Session {
         if self.envelope.is_some() {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: nested MAIL command"));
         }
+        if from.parameters && !self.esmtp {
+            // RFC 1869 4: service extensions exist only after EHLO.
+            return self.continue_if(Reply::new(
+                555,
+                "5.5.4",
+                "MAIL parameters need EHLO, not HELO",
+            ));
+        }
         if let (Some(directory), Some(access)) = (&self.server.directory, self.access.as_mut())
             && !directory.still_allowed(access).await
         {

@@ -65,7 +65,13 @@ impl Session {
     }
 
     pub(crate) async fn bdat(&mut self, size: u64, last: bool) -> Next {
-        let refusal = self.ready_for_content().err();
+        // RFC 3030 2 via RFC 1869 4: CHUNKING exists only after EHLO. The
+        // chunk is read all the same, to stay in step with the client.
+        let refusal = if self.esmtp {
+            self.ready_for_content().err()
+        } else {
+            Some(Reply::new(503, "5.5.1", "BDAT needs EHLO, not HELO"))
+        };
         let settings = &self.server.settings;
         let (limits, block_timeout) = (settings.body.clone(), settings.data_timeout);
         let deadline = Instant::now() + settings.data_deadline;

@@ -54,6 +54,13 @@ fn helo_gets_a_plain_answer_and_mail_still_flows() {
         helo.lines,
         [format!("250 {HOST} Hello old.client.example [127.0.0.1]")]
     );
+    // RFC 1869 4: no service extensions after HELO.
+    smtp.expect(&format!("MAIL FROM:<{SENDER}> BODY=8BITMIME"), "555 5.5.4");
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0 OK");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5 OK");
+    smtp.send("BDAT 4 LAST\r\nQUIT");
+    assert!(smtp.reply().last().starts_with("503 5.5.1 BDAT needs EHLO"));
+    // A refused chunk ends the transaction (RFC 3030 2).
     smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0 OK");
     smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5 OK");
     smtp.expect("DATA", "354 End data with <CR><LF>.<CR><LF>");
