@@ -336,6 +336,11 @@ impl Session {
                         if !items.contains(&MessageDataItemName::Flags) {
                             items.push(MessageDataItemName::Flags);
                         }
+                        // RFC 7162 3.2.4: with CONDSTORE on, flags that
+                        // changed come with their MODSEQ.
+                        if self.enabled.condstore && !items.contains(&MessageDataItemName::ModSeq) {
+                            items.push(MessageDataItemName::ModSeq);
+                        }
                     }
                     Err(e) => return refuse(e),
                 }

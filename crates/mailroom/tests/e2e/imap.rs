@@ -407,6 +407,12 @@ check(out[0] == "* OK [CLOSED] Previous mailbox closed", out)
 check("* VANISHED (EARLIER) 3" in out, out)
 check("* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))" in out, out)
 check(not any("UID 2 " in l for l in out), "unchanged messages are not repeated", out)
+# RFC 7162 3.2.4: \Seen set by reading comes with its MODSEQ.
+s.sendall(b"l FETCH 2 (BODY[TEXT])\r\n")
+whole = ""
+while not whole.splitlines()[-1:] or not whole.splitlines()[-1].startswith("l "):
+    whole += f.readline().decode(errors="replace")
+check("MODSEQ (" in whole and "\\Seen" in whole, whole)
 "#,
     );
 }
