@@ -29,10 +29,13 @@ impl Session {
             WireMailbox::Other(other) => other.inner().as_ref(),
         };
         let text = std::str::from_utf8(raw).map_err(|_| Done::bad("Mailbox name is not UTF-8"))?;
-        if self.enabled.utf8 {
-            return Ok(text.to_string());
-        }
-        utf7::decode(text).ok_or_else(|| Done::bad("Mailbox name is not valid modified UTF-7"))
+        let name = if self.enabled.utf8 {
+            text.to_string()
+        } else {
+            utf7::decode(text)
+                .ok_or_else(|| Done::bad("Mailbox name is not valid modified UTF-7"))?
+        };
+        Ok(inbox_prefix(name))
     }
 
     /// A stored name as the client expects it on the wire.
@@ -42,6 +45,17 @@ impl Session {
         } else {
             utf7::encode(name)
         }
+    }
+}
+
+/// RFC 3501 5.1: INBOX is case-insensitive, also as the first level of a
+/// name below it (`inbox/Lists` is `INBOX/Lists`).
+fn inbox_prefix(name: String) -> String {
+    match name.get(..6) {
+        Some(head) if head.eq_ignore_ascii_case("INBOX/") && !head.starts_with("INBOX") => {
+            format!("INBOX/{}", &name[6..])
+        }
+        _ => name,
     }
 }
 

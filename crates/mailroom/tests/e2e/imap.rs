@@ -286,6 +286,11 @@ typ, data = m.list('""', "*")
 check(b'(\\HasNoChildren) "/" "Work/Sub/Deep"' in data, data)
 typ, data = m.select("Work/Sub")
 check(typ == "NO", data)
+# RFC 3501 5.1: INBOX is case-insensitive as a parent too.
+typ, data = m.create("inbox/Lists")
+check(typ == "OK", data)
+typ, data = m.list('""', "INBOX*")
+check(b'(\\HasNoChildren) "/" "INBOX/Lists"' in data and any(b"\\HasChildren" in l and l.endswith(b'"INBOX"') for l in data), data)
 "#,
     );
 }
