@@ -8,6 +8,8 @@ pub enum Command {
     Pass(String),
     /// AUTH mechanism [initial-response] (RFC 5034).
     Auth(String, Option<String>),
+    /// AUTH alone: the mechanisms, as older clients ask (RFC 1734).
+    AuthMechanisms,
     Stat,
     List(Option<usize>),
     Uidl(Option<usize>),
@@ -37,7 +39,18 @@ pub fn parse(line: &[u8]) -> Result<Command, &'static str> {
             number(0).map(Some)
         }
     };
-    Ok(match keyword.to_ascii_uppercase().as_str() {
+    let keyword = keyword.to_ascii_uppercase();
+    // RFC 1939 3: each command takes the arguments it names, no more.
+    let most = match keyword.as_str() {
+        "CAPA" | "STLS" | "STAT" | "RSET" | "NOOP" | "QUIT" => 0,
+        "LIST" | "UIDL" | "RETR" | "DELE" => 1,
+        "TOP" | "AUTH" => 2,
+        _ => usize::MAX,
+    };
+    if args.len() > most {
+        return Err("Too many arguments");
+    }
+    Ok(match keyword.as_str() {
         "CAPA" => Command::Capa,
         "STLS" => Command::Stls,
         // The password may contain spaces: everything after "PASS ".
@@ -62,7 +75,8 @@ pub fn parse(line: &[u8]) -> Result<Command, &'static str> {
         "RSET" => Command::Rset,
         "NOOP" => Command::Noop,
         "QUIT" => Command::Quit,
-        "USER" | "AUTH" => return Err("Missing argument"),
+        "AUTH" => Command::AuthMechanisms,
+        "USER" => return Err("Missing argument"),
         _ => return Err("Unknown command"),
     })
 }
@@ -100,7 +114,11 @@ mod tests {
                     Some("AGJvYgBzZWNyZXQ=".into()),
                 )),
             ),
-            ("AUTH", Err("Missing argument")),
+            ("AUTH", Ok(Command::AuthMechanisms)),
+            ("USER", Err("Missing argument")),
+            ("STLS now", Err("Too many arguments")),
+            ("LIST 1 2", Err("Too many arguments")),
+            ("RETR 1 extra", Err("Too many arguments")),
             ("capa", Ok(Command::Capa)),
             ("XYZZY", Err("Unknown command")),
         ];

@@ -137,8 +137,9 @@ impl Session {
             Command::Auth(mechanism, initial) if self.maildrop.is_none() => {
                 self.auth(&mechanism, initial).await
             }
+            Command::AuthMechanisms if self.maildrop.is_none() => self.mechanisms(),
             _ if self.maildrop.is_none() => self.err("Log in first"),
-            Command::User(_) | Command::Pass(_) | Command::Auth(..) => {
+            Command::User(_) | Command::Pass(_) | Command::Auth(..) | Command::AuthMechanisms => {
                 self.err("Already logged in")
             }
             command => {
@@ -179,6 +180,16 @@ impl Session {
         }
         out.push_str(".\r\n");
         self.io().queue(out.as_bytes());
+    }
+
+    /// The SASL mechanisms, as CAPA's SASL line gives them: none before
+    /// TLS (RFC 2595 4).
+    fn mechanisms(&mut self) {
+        if self.is_tls() {
+            self.io().queue(b"+OK Mechanisms follow\r\nPLAIN\r\n.\r\n");
+        } else {
+            self.err("Use STLS first");
+        }
     }
 
     async fn stls(&mut self) -> Next {
