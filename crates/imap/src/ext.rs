@@ -14,6 +14,9 @@ pub enum Extension {
     List(ListOptions),
     /// SEARCH RETURN (...): the result options, upper-case.
     SearchReturn(Vec<String>),
+    /// STATUS asked for APPENDLIMIT (RFC 7889), taken out of the items;
+    /// true when it was the only item.
+    StatusAppendLimit(bool),
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -212,8 +215,50 @@ pub fn rewrite(message: &[u8]) -> Rewritten {
         "CREATE" => create(&mut tokens, head),
         "LIST" => list(&mut tokens, head),
         "SEARCH" => search(&mut tokens, head),
+        "STATUS" => status(&mut tokens, head),
         _ => Ok(None),
     }
+}
+
+/// STATUS with APPENDLIMIT among its items (RFC 7889 4): the command
+/// without it, the item answered apart. (The capability names the limit,
+/// which is the same for every mailbox.)
+fn status(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
+    if !tokens.space() {
+        return Ok(None);
+    }
+    let name = tokens.token()?;
+    if !tokens.space() {
+        return Ok(None);
+    }
+    let Token::List(items) = tokens.token()? else {
+        return Ok(None);
+    };
+    if !tokens.at_end() {
+        return Ok(None);
+    }
+    let words: Vec<String> = items.iter().filter_map(word).collect();
+    if words.len() != items.len() || !words.iter().any(|w| w == "APPENDLIMIT") {
+        return Ok(None);
+    }
+    let rest: Vec<&String> = words.iter().filter(|w| *w != "APPENDLIMIT").collect();
+    let name = string_bytes(&name).ok_or("Bad mailbox name")?;
+    let mut out = Vec::new();
+    head(&mut out);
+    out.push(b' ');
+    write_string(&mut out, name);
+    // imap-codec needs one item at least; MESSAGES stands in and is
+    // dropped again when it was not asked for.
+    let listed = if rest.is_empty() {
+        "MESSAGES".to_string()
+    } else {
+        rest.iter()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    out.extend_from_slice(format!(" ({listed})\r\n").as_bytes());
+    Ok(Some((out, Extension::StatusAppendLimit(rest.is_empty()))))
 }
 
 fn create(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {

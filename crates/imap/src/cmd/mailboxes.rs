@@ -242,8 +242,20 @@ impl Session {
             Ok(None) => return Done::no(format!("No mailbox {name}")).code("NONEXISTENT"),
             Err(e) => return refuse(e),
         };
+        let append_limit = match std::mem::take(&mut self.ext) {
+            Extension::StatusAppendLimit(only) => Some(only),
+            _ => None,
+        };
         match self.status_line(&mailbox, items).await {
-            Ok(line) => {
+            Ok(mut line) => {
+                if let Some(only) = append_limit {
+                    // RFC 7889 4: the largest message APPEND takes here.
+                    let limit = format!("APPENDLIMIT {}", self.server.settings.max_literal);
+                    line = match (only, line.rfind('(')) {
+                        (true, Some(open)) => format!("{}({limit})", &line[..open]),
+                        _ => format!("{} {limit})", line.trim_end_matches(')')),
+                    };
+                }
                 self.untagged(&line);
                 Done::ok("STATUS completed")
             }

@@ -286,6 +286,13 @@ typ, data = m.list('""', "*")
 check(b'(\\HasNoChildren) "/" "Work/Sub/Deep"' in data, data)
 typ, data = m.select("Work/Sub")
 check(typ == "NO", data)
+# RFC 7889 4: STATUS answers APPENDLIMIT, alone or with other items.
+caps = cmd(m, "CAPABILITY")[0].split()
+limit = next(c for c in caps if c.startswith("APPENDLIMIT=")).split("=")[1]
+lines = cmd(m, "STATUS INBOX (APPENDLIMIT)")
+check(lines[0] == f'* STATUS "INBOX" (APPENDLIMIT {limit})', lines)
+lines = cmd(m, "STATUS Old (MESSAGES APPENDLIMIT)")
+check(lines[0] == f'* STATUS "Old" (MESSAGES 1 APPENDLIMIT {limit})', lines)
 # RFC 3501 5.1: INBOX is case-insensitive as a parent too.
 typ, data = m.create("inbox/Lists")
 check(typ == "OK", data)
