@@ -34,6 +34,9 @@ pub struct ListOptions {
 /// A rewritten command and its options, or the reason it is malformed.
 pub type Rewritten = Result<Option<(Vec<u8>, Extension)>, &'static str>;
 
+/// Lists inside lists a command may have (real ones have a handful).
+const MAX_NESTING: usize = 100;
+
 #[derive(Debug)]
 enum Token {
     Atom(Vec<u8>),
@@ -66,8 +69,17 @@ impl<'a> Tokens<'a> {
     }
 
     fn token(&mut self) -> Result<Token, &'static str> {
+        self.nested_token(0)
+    }
+
+    /// A token inside `depth` open lists: hostile input may nest lists
+    /// without end, and recursion must stop long before the stack does.
+    fn nested_token(&mut self, depth: usize) -> Result<Token, &'static str> {
         match self.peek() {
             Some(b'(') => {
+                if depth >= MAX_NESTING {
+                    return Err("Lists nested too deeply");
+                }
                 self.at += 1;
                 let mut items = Vec::new();
                 if self.peek() == Some(b')') {
@@ -75,7 +87,7 @@ impl<'a> Tokens<'a> {
                     return Ok(Token::List(items));
                 }
                 loop {
-                    items.push(self.token()?);
+                    items.push(self.nested_token(depth + 1)?);
                     match self.peek() {
                         Some(b' ') => self.at += 1,
                         Some(b')') => {
@@ -438,6 +450,18 @@ mod tests {
         ] {
             assert_eq!(rewrite(input.as_bytes()), Ok(None), "{input}");
         }
+    }
+
+    #[test]
+    fn endless_nesting_is_refused_not_recursed_into() {
+        // A hundred thousand open lists where a tag or a SEARCH key goes:
+        // refused, and the stack survives.
+        let deep = format!("{}\r\n", "(".repeat(100_000));
+        assert_eq!(rewrite(deep.as_bytes()), Ok(None));
+        let search = format!("a SEARCH {}ALL\r\n", "(".repeat(100_000));
+        assert_eq!(rewrite(search.as_bytes()), Ok(None));
+        let status = format!("a STATUS INBOX {}\r\n", "(".repeat(100_000));
+        assert!(rewrite(status.as_bytes()).is_err());
     }
 
     #[test]

@@ -1,14 +1,13 @@
 //! ENVELOPE, BODYSTRUCTURE and body sections (RFC 3501 6.4.5, 7.4.2)
 //! computed from the stored message with mail-parser.
 
-use mail_parser::{
-    Address, HeaderName, Message, MessageParser, MessagePart, MimeHeaders, PartType,
-};
+use mail_parser::{Address, HeaderName, Message, MessagePart, MimeHeaders, PartType};
 
 use crate::response::{nstring, string};
 
-pub fn parse(raw: &[u8]) -> Option<Message<'_>> {
-    MessageParser::default().parse(raw)
+/// The message's MIME tree (dropped without recursion, however deep).
+pub fn parse(raw: &[u8]) -> Option<mailroom_spam::mime_tree::MimeTree<'_>> {
+    mailroom_spam::mime_tree::parse(raw)
 }
 
 // mail-parser's offsets, nested messages included, count from the start of
@@ -265,6 +264,11 @@ fn language_and_location(out: &mut Vec<u8>, raw: &[u8], part: &MessagePart<'_>) 
     nstring(out, location.as_deref());
 }
 
+/// Multiparts and messages inside each other that BODYSTRUCTURE
+/// describes; deeper ones are shown as one opaque part. Real mail nests a
+/// few levels; a crafted message of a million would exhaust the stack.
+const MAX_MIME_DEPTH: usize = 64;
+
 pub fn body_structure(
     out: &mut Vec<u8>,
     raw: &[u8],
@@ -272,6 +276,29 @@ pub fn body_structure(
     part: &MessagePart<'_>,
     extended: bool,
 ) {
+    structure(out, raw, msg, part, extended, 0);
+}
+
+fn structure(
+    out: &mut Vec<u8>,
+    raw: &[u8],
+    msg: &Message<'_>,
+    part: &MessagePart<'_>,
+    extended: bool,
+    depth: usize,
+) {
+    if depth >= MAX_MIME_DEPTH && matches!(part.body, PartType::Multipart(_) | PartType::Message(_))
+    {
+        let size = (part.offset_end as usize).saturating_sub(part.offset_body as usize);
+        out.extend_from_slice(
+            format!("(\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"7BIT\" {size}").as_bytes(),
+        );
+        if extended {
+            out.extend_from_slice(b" NIL NIL NIL NIL");
+        }
+        out.push(b')');
+        return;
+    }
     let (ctype, subtype) = match part.content_type() {
         Some(c) => (
             c.ctype().to_ascii_uppercase(),
@@ -283,7 +310,7 @@ pub fn body_structure(
         out.push(b'(');
         for &child in children {
             if let Some(p) = msg.parts.get(child as usize) {
-                body_structure(out, raw, msg, p, extended);
+                structure(out, raw, msg, p, extended, depth + 1);
             }
         }
         out.push(b' ');
@@ -323,7 +350,7 @@ pub fn body_structure(
         out.push(b' ');
         envelope(out, inner, nested);
         out.push(b' ');
-        body_structure(out, inner, nested, nested.root_part(), extended);
+        structure(out, inner, nested, nested.root_part(), extended, depth + 1);
         out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
     } else if ctype == "TEXT" {
         out.extend_from_slice(format!(" {}", lines(body)).as_bytes());
@@ -551,5 +578,48 @@ Content-Language: en, de\r\nContent-Location: http://www.example.test/a.txt\r\n\
     #[test]
     fn non_ascii_names_are_encoded_words() {
         assert_eq!(encoded_word("Jörg"), "=?UTF-8?B?SsO2cmc=?=");
+    }
+}
+
+#[cfg(test)]
+mod deep_tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_multiparts_do_not_overflow_the_stack() {
+        let depth = 20_000;
+        let mut raw = String::from("From: a@b.test\r\n");
+        for i in 0..depth {
+            raw.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+            ));
+        }
+        raw.push_str("Content-Type: text/plain\r\n\r\nhi\r\n");
+        let msg = parse(raw.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        body_structure(&mut out, raw.as_bytes(), &msg, msg.root_part(), true);
+        let text = String::from_utf8_lossy(&out);
+        // The part at the depth limit is shown as one opaque part.
+        assert!(
+            text.contains("(\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"7BIT\""),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\"MIXED\" (\"BOUNDARY\" \"b0\") NIL NIL NIL)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn deeply_nested_messages_do_not_overflow_the_stack() {
+        let mut raw = String::new();
+        for _ in 0..20_000 {
+            raw.push_str("From: a@b.test\r\nContent-Type: message/rfc822\r\n\r\n");
+        }
+        raw.push_str("From: a@b.test\r\n\r\nhi\r\n");
+        let msg = parse(raw.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        body_structure(&mut out, raw.as_bytes(), &msg, msg.root_part(), true);
+        assert!(!out.is_empty());
     }
 }

@@ -8,6 +8,7 @@ pub mod bayes;
 pub mod domain;
 pub mod message;
 mod mime_repair;
+pub mod mime_tree;
 pub mod received;
 pub mod rules;
 pub mod scores;

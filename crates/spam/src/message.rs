@@ -1,7 +1,7 @@
 //! A message as the rules see it: parsed once, with the headers that
 //! matter, the text, the HTML, the links and the attachment names.
 
-use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderValue, MimeHeaders, PartType};
 
 /// Text kept per message: enough to judge it, bounded so a huge message
 /// costs no more than a large one.
@@ -209,7 +209,7 @@ const LEARNED_HEADERS: [&str; 14] = [
 
 impl View {
     pub fn parse(raw: &[u8]) -> View {
-        let Some(message) = MessageParser::default().parse(raw) else {
+        let Some(message) = crate::mime_tree::parse(raw) else {
             return View::unparsed(raw);
         };
         let from = match message.header_raw("From") {

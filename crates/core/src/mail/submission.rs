@@ -2,7 +2,7 @@
 //! only addresses the user owns, and blank, test or placeholder messages
 //! are refused before they hurt the sending domain's reputation.
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Message, MimeHeaders, PartType};
 use mailroom_store::Account;
 
 use super::Mail;
@@ -26,7 +26,7 @@ impl Mail {
         account: &Account,
         body: &[u8],
     ) -> Result<Option<SubmissionRefusal>> {
-        let Some(message) = MessageParser::default().parse(body) else {
+        let Some(message) = mailroom_spam::mime_tree::parse(body) else {
             return Ok(Some(SubmissionRefusal::NoFrom));
         };
         let senders: Vec<String> = message
@@ -117,7 +117,9 @@ mod tests {
 
     fn check(subject: &str, body: &str) -> Option<&'static str> {
         let raw = format!("From: a@example.test\r\nSubject: {subject}\r\n\r\n{body}");
-        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        let message = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
         placeholder(&message)
     }
 
@@ -152,7 +154,9 @@ mod tests {
 Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\r\n\
 --b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\
 Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b--\r\n";
-        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        let message = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
         assert_eq!(placeholder(&message), None);
     }
 }

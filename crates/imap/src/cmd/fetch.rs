@@ -406,7 +406,7 @@ impl Session {
                 let _ = write!(out, "* {seq} FETCH (");
                 let found = Found {
                     raw: &content,
-                    parsed: parsed.as_ref(),
+                    parsed: parsed.as_deref(),
                     summary: summary.as_deref(),
                 };
                 for (i, item) in items.iter().enumerate() {

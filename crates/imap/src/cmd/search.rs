@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate};
 use imap_codec::imap_types::search::SearchKey;
 use mail_parser::{Message, PartType};
 use mailroom_core::store::Flags;
+use mailroom_spam::mime_tree::MimeTree;
 
 use super::refuse;
 use crate::ext::Extension;
@@ -135,12 +136,22 @@ fn date_of(epoch: i64) -> Option<NaiveDate> {
 }
 
 fn body_contains(msg: &Message<'_>, needle: &str) -> bool {
-    msg.parts.iter().any(|part| match &part.body {
-        PartType::Text(t) | PartType::Html(t) => t.to_lowercase().contains(needle),
-        PartType::Binary(_) | PartType::InlineBinary(_) => false,
-        PartType::Message(inner) => body_contains(inner, needle),
-        PartType::Multipart(_) => false,
-    })
+    // A list, not recursion: attached messages may nest without end.
+    let mut pending = vec![msg];
+    while let Some(msg) = pending.pop() {
+        for part in &msg.parts {
+            match &part.body {
+                PartType::Text(t) | PartType::Html(t) => {
+                    if t.to_lowercase().contains(needle) {
+                        return true;
+                    }
+                }
+                PartType::Message(inner) => pending.push(inner),
+                PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
+            }
+        }
+    }
+    false
 }
 
 /// ASCII case-insensitive substring test; `needle` is lower-case.
@@ -183,12 +194,12 @@ struct Candidate<'a> {
     raw: &'a [u8],
     message: &'a ViewMessage,
     summary: Option<&'a Parsed>,
-    parsed: OnceCell<Option<Message<'a>>>,
+    parsed: OnceCell<Option<MimeTree<'a>>>,
 }
 
 impl<'a> Candidate<'a> {
     fn parsed(&self) -> Option<&Message<'a>> {
-        self.parsed.get_or_init(|| mime::parse(self.raw)).as_ref()
+        self.parsed.get_or_init(|| mime::parse(self.raw)).as_deref()
     }
 }
 

@@ -172,7 +172,7 @@ impl Session {
                 m.uid,
                 m.size,
                 m.internal_date,
-                parsed.as_ref(),
+                parsed.as_deref(),
             ));
         }
         Ok(out)
