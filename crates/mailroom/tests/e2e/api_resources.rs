@@ -83,6 +83,10 @@ MATRIX = [
     ("GET", "/api/v1/accounts/bob@example.test/forwards", None, [200, 200, 404, 200, 401]),
     ("PUT", "/api/v1/accounts/bob@example.test/forwards", {{"destinations": ["zed@other.test"]}}, [200, 200, 404, 200, 401]),
     ("GET", "/api/v1/accounts/zed@other.test/forwards", None, [200, 404, 200, 404, 401]),
+    # A DomainAdmin manages MailUsers only: not the mail of a MasterAdmin
+    # of its domain, nor its own sending limits.
+    ("PUT", "/api/v1/accounts/root@example.test/forwards", {{"destinations": ["da@example.test"]}}, [200, 403, 404, 404, 401]),
+    ("PUT", "/api/v1/accounts/da@example.test/sending", {{"local": "100000/1s"}}, [200, 403, 404, 404, 401]),
     ("GET", "/api/v1/security/log", None, [200, 403, 403, 403, 401]),
     ("GET", "/api/v1/queue", None, [200, 403, 403, 403, 401]),
     ("GET", "/api/v1/antispam/thresholds", None, [200, 200, 200, 403, 401]),

@@ -82,9 +82,24 @@ fn manages(scope: &Scope, caller: &Account, target: &Account) -> Result<(), ApiE
     Ok(())
 }
 
+/// The account itself, or one the caller manages (a DomainAdmin only
+/// MailUsers, never another administrator of its domain).
+pub(super) async fn own_or_managed(
+    state: &AppState,
+    caller: &Caller,
+    email: &str,
+) -> Result<Account, ApiError> {
+    let scope = Scope::of(&state.directory, &caller.0.account).await?;
+    let target = visible(state, &scope, email).await?;
+    if target.id != caller.0.account.id {
+        manages(&scope, &caller.0.account, &target)?;
+    }
+    Ok(target)
+}
+
 /// A change to an account: the caller's scope and the account, if the
 /// caller may make it.
-async fn managed(
+pub(super) async fn managed(
     state: &AppState,
     caller: &Caller,
     email: &str,

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use mailroom_core::address::domain_of;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -11,7 +10,6 @@ use super::{usable, writable};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::scope::{Scope, forbidden};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Forwards {
@@ -25,14 +23,9 @@ fn yes() -> bool {
 }
 
 async fn allowed(state: &AppState, caller: &Caller, email: &str) -> Result<String, ApiError> {
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let email = super::accounts::visible(state, &scope, email).await?.email;
-    if email != caller.0.account.email && !scope.admin_of(domain_of(&email)) {
-        return Err(forbidden(
-            "only the account or its administrators may do this",
-        ));
-    }
-    Ok(email)
+    Ok(super::accounts::own_or_managed(state, caller, email)
+        .await?
+        .email)
 }
 
 fn shown(email: &str, forwarding: Option<mailroom_core::store::Forwarding>) -> Value {

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use mailroom_core::address::domain_of;
 use mailroom_core::store::{SendClass, SendLimit};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,7 +12,7 @@ use super::{usable, writable};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::scope::{Scope, forbidden};
+use crate::scope::Scope;
 
 /// Each limit as text (`200/60s`, `50/3.6m`), or `"default"` to fall back
 /// to the global value (for an account) or the built-in one.
@@ -110,14 +109,10 @@ pub async fn set_account(
     Path(email): Path<String>,
     Json(body): Json<Limits>,
 ) -> Result<Json<Value>, ApiError> {
-    writable(&caller)?;
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let email = super::accounts::visible(&state, &scope, &email)
-        .await?
-        .email;
-    if !scope.admin_of(domain_of(&email)) {
-        return Err(forbidden("only an administrator of the domain may do this"));
-    }
+    // A DomainAdmin sets the limits of its MailUsers, not its own nor
+    // another administrator's.
+    let (_, account) = super::accounts::managed(&state, &caller, &email).await?;
+    let email = account.email;
     for (class, limit) in changes(body)? {
         if class == SendClass::PerIp {
             return Err(ApiError::from(mailroom_core::CoreError::Invalid(

@@ -101,16 +101,7 @@ pub async fn train(
             ));
         }
     };
-    let scope = Scope::of(&state.directory, &caller.0.account).await?;
-    let email = email.to_lowercase();
-    if !scope.sees_account(&email) {
-        return Err(not_found("account"));
-    }
-    let account = state
-        .directory
-        .account(&email)
-        .await
-        .map_err(|_| not_found("account"))?;
+    let account = super::accounts::own_or_managed(&state, &caller, &email).await?;
     let trained = state
         .mail
         .train_stored(&account, &mailbox, uid, as_spam)
