@@ -60,6 +60,20 @@ async fn stored_hash(password: PasswordInput) -> Result<String> {
     }
 }
 
+/// The largest quota an account may have: 1 PiB, far above any disk,
+/// and small enough that the store's sums over a domain's accounts (it
+/// keeps sizes as 64-bit signed numbers) can never overflow.
+pub const MAX_QUOTA: u64 = 1 << 50;
+
+fn check_quota(quota: Option<u64>) -> Result<()> {
+    match quota {
+        Some(q) if q > MAX_QUOTA => Err(CoreError::Invalid(format!(
+            "quota: at most {MAX_QUOTA} bytes (1 PiB); leave it empty for no quota"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl Directory {
     pub async fn add_account(&self, request: NewAccountRequest) -> Result<Account> {
         let email = address::email(&request.email)?;
@@ -69,6 +83,7 @@ impl Directory {
                 "domain {domain} (add the domain first)"
             )));
         }
+        check_quota(request.quota_bytes)?;
         self.check_limits(&domain, super::limits::Growth::Account(request.quota_bytes))
             .await?;
         let password_hash = stored_hash(request.password).await?;
@@ -108,6 +123,9 @@ impl Directory {
         if account.role == Role::MasterAdmin && account.enabled && !stays_master {
             self.ensure_other_master(&account, "disable or demote")
                 .await?;
+        }
+        if let Some(new) = settings.quota_bytes {
+            check_quota(new)?;
         }
         if let Some(new) = settings.quota_bytes
             && new != account.quota_bytes

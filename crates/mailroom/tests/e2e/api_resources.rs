@@ -74,6 +74,9 @@ MATRIX = [
     ("POST", "/api/v1/accounts", {{"email": "a-{{role}}@example.test", "password": "{pw}", "role": "domain-admin"}}, [201, 403, 404, 403, 401]),
     ("PATCH", "/api/v1/accounts/bob@example.test", {{"quota_bytes": 1000000}}, [200, 200, 404, 403, 401]),
     ("PATCH", "/api/v1/accounts/da@example.test", {{"enabled": True}}, [200, 403, 404, 404, 401]),
+    # Quotas past 1 PiB are refused (they once overflowed the domain's sums).
+    ("PATCH", "/api/v1/accounts/bob@example.test", {{"quota_bytes": 4611686018427387904}}, [400, 400, 404, 403, 401]),
+    ("PATCH", "/api/v1/accounts/bob@example.test", {{"quota_bytes": 18446744073709551615}}, [400, 400, 404, 403, 401]),
     ("POST", "/api/v1/accounts/bob@example.test/reset-2fa", {{}}, [204, 204, 404, 403, 401]),
     ("POST", "/api/v1/accounts/bob@example.test/password", {{"password": "{pw}"}}, [204, 204, 404, 403, 401]),
     ("GET", "/api/v1/aliases", None, [200, 200, 200, 403, 401]),

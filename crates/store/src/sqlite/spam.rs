@@ -110,8 +110,11 @@ pub(crate) fn limits(conn: &Connection, domain: &str) -> Result<(DomainLimits, D
         .optional()?
         .unwrap_or_default();
     let usage = conn.query_row(
-        "SELECT count(*), coalesce(sum(quota_bytes), 0), count(*) - count(quota_bytes),
-                coalesce(sum(used_bytes), 0),
+        // total() sums as a float: a sum past 64 bits saturates here
+        // instead of failing every query about the domain.
+        "SELECT count(*), CAST(min(total(quota_bytes), 9.2e18) AS INTEGER),
+                count(*) - count(quota_bytes),
+                CAST(min(total(used_bytes), 9.2e18) AS INTEGER),
                 (SELECT count(DISTINCT source) FROM aliases WHERE domain_id = ?1)
          FROM accounts WHERE domain_id = ?1",
         [id],
