@@ -122,10 +122,26 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(antispam::remove_global))
         .routes(routes!(antispam::domain_list, antispam::add_domain_entry))
         .routes(routes!(antispam::remove_domain_entry))
-        .routes(routes!(spam::check))
+        // The check takes messages up to its own limit, above axum's
+        // default of 2 MB for a request body.
+        .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
+            routes!(spam::check),
+            axum::extract::DefaultBodyLimit::max(spam::MAX_CHECKED + 64 * 1024),
+        ))
         .routes(routes!(spam::train))
         .routes(routes!(spam::scores))
         .routes(routes!(spam::set_score))
+}
+
+/// API answers carry secrets (new API keys, device passwords, 2FA
+/// secrets) and account data: no cache may keep them, and no browser
+/// may read them as anything but JSON.
+async fn private(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::header::{CACHE_CONTROL, HeaderValue, X_CONTENT_TYPE_OPTIONS};
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 pub fn router(state: AppState) -> Router {
@@ -143,7 +159,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             rate::limit,
         ))
-        .layer(axum::middleware::map_response(error::uniform));
+        .layer(axum::middleware::map_response(error::uniform))
+        .layer(axum::middleware::map_response(private));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/", get(portal::index))

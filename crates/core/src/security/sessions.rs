@@ -46,6 +46,9 @@ fn digest(token: &str) -> String {
     blake3::hash(token.as_bytes()).to_hex().to_string()
 }
 
+/// The longest lifetime an API key may be given.
+const MAX_KEY_LIFETIME_SECS: i64 = 10 * 365 * 86_400;
+
 impl Directory {
     /// Starts the session of a login; the token is returned this once.
     pub async fn start_session(&self, login: &Login, ip: &str) -> Result<String> {
@@ -180,6 +183,15 @@ impl Directory {
             return Err(CoreError::Invalid(
                 "an API key needs a name of 1 to 64 characters".into(),
             ));
+        }
+        // A lifetime from a minute to ten years: zero or negative would
+        // make a key that never worked, a huge one would wrap around.
+        if let Some(secs) = expires_in_secs
+            && !(60..=MAX_KEY_LIFETIME_SECS).contains(&secs)
+        {
+            return Err(CoreError::Invalid(format!(
+                "expires_in_secs: from 60 to {MAX_KEY_LIFETIME_SECS} (ten years), or none for a key that does not expire"
+            )));
         }
         let now = self.store.now();
         let key = token(KEY_PREFIX);

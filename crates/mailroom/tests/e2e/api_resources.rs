@@ -111,6 +111,8 @@ MATRIX = [
     ("GET", "/api/v1/me/device-passwords", None, [200, 200, 200, 200, 401]),
     ("POST", "/api/v1/me/api-keys", {{"name": "k-{{role}}", "read_only": True}}, [201, 201, 201, 201, 401]),
     ("GET", "/api/v1/me/api-keys", None, [200, 200, 200, 200, 401]),
+    ("POST", "/api/v1/me/api-keys", {{"name": "z-{{role}}", "expires_in_secs": 0}}, [400, 400, 400, 400, 401]),
+    ("POST", "/api/v1/me/api-keys", {{"name": "w-{{role}}", "expires_in_secs": 9223372036854775807}}, [400, 400, 400, 400, 401]),
     ("POST", "/api/v1/me/2fa/recovery-codes", {{"code": "000000"}}, [400, 400, 400, 400, 401]),
     ("GET", "/api/v1/stats", None, [200, 200, 200, 403, 401]),
     ("GET", "/api/v1/stats?domain=example.test", None, [200, 200, 404, 403, 401]),
@@ -130,6 +132,9 @@ for method, path, body, expected in MATRIX:
         if status >= 400:
             check(set(reply["error"]) == {{"code", "message"}}, "error shape", reply)
 check(not failures, "\n".join(failures))
+# Answers that may carry secrets are never cached nor sniffed.
+status, created, headers = call("POST", "/api/v1/me/api-keys", {{"name": "cache-check"}}, token=TOKENS["user"])
+check(status == 201 and headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff", status, dict(headers))
 # What a DomainAdmin sees is its domain only.
 listed = call("GET", "/api/v1/accounts", token=TOKENS["da"])[1]
 check(all(a["email"].endswith("@example.test") for a in listed["items"]), listed)

@@ -18,7 +18,7 @@ use crate::scope::{Scope, not_found};
 
 /// Messages larger than this are not checked (the API is not a mail
 /// transport).
-const MAX_CHECKED: usize = 10 * 1024 * 1024;
+pub const MAX_CHECKED: usize = 10 * 1024 * 1024;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct CheckQuery {
