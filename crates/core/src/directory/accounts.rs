@@ -178,7 +178,22 @@ impl Directory {
         Ok(updated)
     }
 
+    /// A new password set by an administrator (or the CLI): the sessions
+    /// opened with the old one end, as a reset usually follows a leak.
     pub async fn set_password(&self, email: &str, password: PasswordInput) -> Result<()> {
+        let account = self.store_password(email, password).await?;
+        self.store
+            .sessions_end_others(account.id, None, "password-reset")
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a new password, nothing else.
+    pub(crate) async fn store_password(
+        &self,
+        email: &str,
+        password: PasswordInput,
+    ) -> Result<Account> {
         let account = self.account(email).await?;
         let password_hash = stored_hash(password).await?;
         self.store
@@ -193,7 +208,7 @@ impl Directory {
         self.audit(Some(&account.email), None, None, "password-changed", None)
             .await;
         self.refresh_epoch().await;
-        Ok(())
+        Ok(account)
     }
 
     pub async fn remove_account(&self, email: &str, force: bool) -> Result<()> {

@@ -158,7 +158,7 @@ impl Directory {
                 "the current password is not right".into(),
             ));
         }
-        self.set_password(
+        self.store_password(
             &account.email,
             crate::directory::PasswordInput::Plain(new.to_string()),
         )

@@ -236,6 +236,33 @@ m2.logout()
 "#
         ),
     );
+    // A reset by an administrator (here the CLI) ends every session too:
+    // resets follow leaks.
+    let token = run_python(
+        &server,
+        PRELUDE,
+        r#"
+status, body, _ = login("bob@example.test", "Brand2NewPassword9")
+check(status == 200, status, body)
+print(body["token"])
+"#,
+    );
+    let token = token.trim();
+    server
+        .cli_with_stdin(
+            &["account", "passwd", "bob@example.test", "--password-stdin"],
+            "Reset3ByAdmin77\n",
+        )
+        .ok();
+    run_python(
+        &server,
+        PRELUDE,
+        &format!(
+            r#"
+check(call("GET", "/api/v1/me", token="{token}")[0] == 401, "the session of the old password ended")
+"#
+        ),
+    );
     let log = server
         .cli(&["--json", "security", "log", "--account", "bob@example.test"])
         .ok()
