@@ -384,6 +384,10 @@ impl Session {
                 mailbox,
                 uid,
             } => self.copy(&sequence_set, &mailbox, uid, true).await,
+            // RFC 6855 3: after ENABLE UTF8=ACCEPT, SEARCH names no charset.
+            C::Search {
+                charset: Some(_), ..
+            } if self.enabled.utf8 => Done::bad("No CHARSET after ENABLE UTF8=ACCEPT"),
             C::Search {
                 charset: Some(charset),
                 ..

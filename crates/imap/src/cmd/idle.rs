@@ -42,6 +42,13 @@ impl Session {
                     };
                 }
                 Some(Ok(Received::TooBig { .. })) => return Done::bad("Expected DONE"),
+                Some(Err(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    // RFC 3501 7.1.5: an autologout is announced.
+                    self.untagged("BYE Autologout; idle for too long");
+                    let _ = self.io().flush().await;
+                    self.logout = true;
+                    return Done::silent();
+                }
                 Some(Ok(Received::Closed)) | Some(Err(_)) => {
                     self.logout = true;
                     return Done::silent();

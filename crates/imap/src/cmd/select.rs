@@ -33,8 +33,9 @@ impl Session {
         parameters: Vec<SelectParameter>,
     ) -> Done {
         // RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected.
-        // RFC 7162 3.2.11: with QRESYNC, say that the old one is closed.
-        if self.selected.take().is_some() && self.enabled.qresync {
+        // RFC 7162 3.2.11 and RFC 9051 6.3.2: with QRESYNC or in
+        // IMAP4rev2, say that the old one is closed.
+        if self.selected.take().is_some() && (self.enabled.qresync || self.enabled.rev2) {
             self.untagged("OK [CLOSED] Previous mailbox closed");
         }
         let mut resync = None;

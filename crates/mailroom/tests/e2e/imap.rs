@@ -293,6 +293,15 @@ lines = cmd(m, "STATUS INBOX (APPENDLIMIT)")
 check(lines[0] == f'* STATUS "INBOX" (APPENDLIMIT {limit})', lines)
 lines = cmd(m, "STATUS Old (MESSAGES APPENDLIMIT)")
 check(lines[0] == f'* STATUS "Old" (MESSAGES 1 APPENDLIMIT {limit})', lines)
+# RFC 9051 6.3.2: in IMAP4rev2 a second SELECT says the first is closed;
+# RFC 6855 3: after UTF8=ACCEPT, SEARCH takes no CHARSET.
+r2 = connect()
+check(cmd(r2, "ENABLE IMAP4rev2 UTF8=ACCEPT")[-1].split(" ")[1] == "OK")
+cmd(r2, "SELECT INBOX")
+check("* OK [CLOSED] Previous mailbox closed" in cmd(r2, "SELECT Old"), "CLOSED")
+check(cmd(r2, "SEARCH CHARSET UTF-8 ALL")[-1].split(" ")[1] == "BAD", "CHARSET after UTF8=ACCEPT")
+check(cmd(r2, "SEARCH ALL")[-1].split(" ")[1] == "OK")
+r2.logout()
 # RFC 3501 5.1: INBOX is case-insensitive as a parent too.
 typ, data = m.create("inbox/Lists")
 check(typ == "OK", data)
