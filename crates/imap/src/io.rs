@@ -18,6 +18,10 @@ pub enum Received {
     Message,
     /// The client announced a literal larger than we take; for a
     /// synchronising one, it has been told no and the message skipped.
+    /// A literal too long to even count: the connection must end.
+    Unreadable {
+        tag: Option<String>,
+    },
     TooBig {
         tag: Option<String>,
     },
@@ -171,6 +175,16 @@ impl ImapIo {
                     self.write_str("+ Ready for literal data\r\n");
                 }
             }
+            if let FragmentInfo::Line {
+                announcement: None, ..
+            } = fragment
+                && announces_huge_literal(self.fragments.fragment_bytes(fragment))
+            {
+                // A literal longer than any count we read: its bytes will
+                // follow and must never be taken for commands (RFC 7888 4).
+                let tag = self.fragments.decode_tag().map(|t| t.inner().to_string());
+                return Ok(Received::Unreadable { tag });
+            }
             if self.fragments.is_message_complete() {
                 if self.fragments.is_message_poisoned() {
                     let tag = self.fragments.decode_tag().map(|t| t.inner().to_string());
@@ -193,4 +207,26 @@ impl ImapIo {
         let _ = self.flush().await;
         let _ = self.stream.shutdown().await;
     }
+}
+
+/// A line ending in a literal announcement (`{n}` or `{n+}`) whose length
+/// does not fit in 32 bits.
+fn announces_huge_literal(line: &[u8]) -> bool {
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))
+        .unwrap_or(line);
+    let Some(inside) = line.strip_suffix(b"}").and_then(|l| {
+        let open = l.iter().rposition(|&b| b == b'{')?;
+        Some(&l[open + 1..])
+    }) else {
+        return false;
+    };
+    let digits = inside
+        .strip_suffix(b"+")
+        .or_else(|| inside.strip_suffix(b"-"))
+        .unwrap_or(inside);
+    !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u32>().is_err())
 }

@@ -162,6 +162,13 @@ impl Session {
                     self.io().write_str(&line);
                 }
                 Ok(Received::Closed) => break,
+                Ok(Received::Unreadable { tag }) => {
+                    let tag = tag.unwrap_or_else(|| "*".into());
+                    let line = format!("{tag} BAD Literal too large to read\r\n");
+                    self.io().write_str(&line);
+                    self.untagged("BYE The rest of that command cannot be read");
+                    break;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                     self.untagged("BYE Autologout; idle for too long");
                     break;

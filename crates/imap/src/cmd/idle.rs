@@ -49,7 +49,7 @@ impl Session {
                     self.logout = true;
                     return Done::silent();
                 }
-                Some(Ok(Received::Closed)) | Some(Err(_)) => {
+                Some(Ok(Received::Closed | Received::Unreadable { .. })) | Some(Err(_)) => {
                     self.logout = true;
                     return Done::silent();
                 }

@@ -302,6 +302,14 @@ check("* OK [CLOSED] Previous mailbox closed" in cmd(r2, "SELECT Old"), "CLOSED"
 check(cmd(r2, "SEARCH CHARSET UTF-8 ALL")[-1].split(" ")[1] == "BAD", "CHARSET after UTF8=ACCEPT")
 check(cmd(r2, "SEARCH ALL")[-1].split(" ")[1] == "OK")
 r2.logout()
+# RFC 7888 4: a literal too long to count ends the connection; its bytes
+# are never run as commands.
+raw = CTX.wrap_socket(socket.create_connection((HOST, IMAPS)))
+rf = raw.makefile("rb")
+rf.readline()
+raw.sendall(b"x1 APPEND INBOX {99999999999+}\r\nx2 NOOP\r\n")
+got = rf.read().decode()
+check(got.startswith("x1 BAD") and "* BYE" in got and "x2" not in got, got)
 # RFC 3501 5.1: INBOX is case-insensitive as a parent too.
 typ, data = m.create("inbox/Lists")
 check(typ == "OK", data)
