@@ -26,6 +26,21 @@ pub struct EffectiveThresholds {
     pub source: &'static str,
 }
 
+/// A CIDR network wider than a /16 (IPv4) or /32 (IPv6).
+fn wide_network(value: &str) -> bool {
+    let Some((address, bits)) = value.split_once('/') else {
+        return false;
+    };
+    let Ok(bits) = bits.parse::<u8>() else {
+        return false;
+    };
+    if address.contains(':') {
+        bits < 32
+    } else {
+        bits < 16
+    }
+}
+
 /// What adding a list entry came to: a warning for risky entries.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListChange {
@@ -150,9 +165,20 @@ impl Directory {
         // Anyone can put any domain in From: allow-listing one lets
         // forgeries through; the sending servers' addresses cannot be
         // forged that way.
-        let warning = (list == "allow" && kind == "domain").then_some(
-            "allow-listing a sender domain is risky: anyone can forge it; allow-list the sending servers' IP addresses or CIDR networks instead",
-        );
+        let warning = if list != "allow" {
+            None
+        } else if kind == "domain" {
+            Some(
+                "allow-listing a sender domain is risky: anyone can forge it; allow-list the sending servers' IP addresses or CIDR networks instead",
+            )
+        } else if kind == "ip" && wide_network(&entry.value) {
+            // An allowed address also lets DMARC failures through.
+            Some(
+                "this network is very large (wider than /16 for IPv4, /32 for IPv6): everything sent from it skips the spam filter and DMARC; allow-list the sending servers only",
+            )
+        } else {
+            None
+        };
         Ok(ListChange { entry, warning })
     }
 
