@@ -152,8 +152,10 @@ fn references(messages: &[Summary]) -> Forest<'_> {
         };
         forest.nodes[own].message = Some(m);
         // Step 1B: link the references in order, without breaking links.
-        let refs: Vec<usize> = summary
-            .references
+        // The closest ancestors only: a hostile References field of
+        // thousands of ids would cost their square in links.
+        let from = summary.references.len().saturating_sub(MAX_REFERENCES);
+        let refs: Vec<usize> = summary.references[from..]
             .iter()
             .map(|r| node_for(&mut forest, r))
             .collect();
@@ -167,6 +169,7 @@ fn references(messages: &[Summary]) -> Forest<'_> {
             forest.link(last, own);
         }
     }
+    limit_depth(&mut forest);
     // Steps 2-3: roots, and dummies pruned or promoted.
     let mut roots: Vec<usize> = (0..forest.nodes.len())
         .filter(|&n| forest.nodes[n].parent.is_none())
@@ -209,6 +212,46 @@ fn references(messages: &[Summary]) -> Forest<'_> {
         forest.nodes[root].children.push(r);
     }
     forest
+}
+
+/// References kept per message.
+const MAX_REFERENCES: usize = 100;
+/// Deepest a thread may go; a deeper message starts a thread of its own.
+/// The tree is walked recursively below, and messages replying to each
+/// other without end must not exhaust the stack.
+const MAX_THREAD_DEPTH: usize = 1000;
+
+/// Cuts every node deeper than [`MAX_THREAD_DEPTH`] from its parent.
+/// Depths are found walking up each node's parents once (memoized).
+fn limit_depth(forest: &mut Forest<'_>) {
+    const UNKNOWN: usize = usize::MAX;
+    let mut depth = vec![UNKNOWN; forest.nodes.len()];
+    for start in 0..forest.nodes.len() {
+        let mut path = Vec::new();
+        let mut cur = start;
+        let mut above = loop {
+            if depth[cur] != UNKNOWN {
+                break Some(depth[cur]);
+            }
+            path.push(cur);
+            match forest.nodes[cur].parent {
+                Some(parent) => cur = parent,
+                None => break None,
+            }
+        };
+        for &node in path.iter().rev() {
+            let d = above.map_or(0, |a| a + 1);
+            if d > MAX_THREAD_DEPTH {
+                if let Some(parent) = forest.nodes[node].parent.take() {
+                    forest.nodes[parent].children.retain(|&c| c != node);
+                }
+                depth[node] = 0;
+            } else {
+                depth[node] = d;
+            }
+            above = Some(depth[node]);
+        }
+    }
 }
 
 fn subject_of(forest: &Forest<'_>, node: usize) -> String {
@@ -308,5 +351,64 @@ impl Session {
         let line = format!("THREAD {threads}");
         self.untagged(line.trim_end());
         Done::ok("THREAD completed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_without_end_do_not_exhaust_the_stack() {
+        // 20,000 messages, each replying to the one before.
+        let summaries: Vec<Summary> = (0..20_000)
+            .map(|i| Summary {
+                seq: i + 1,
+                uid: i as u32 + 1,
+                size: 1,
+                arrival: i as i64,
+                date: i as i64,
+                subject: String::new(),
+                from: String::new(),
+                to: String::new(),
+                cc: String::new(),
+                display_from: String::new(),
+                display_to: String::new(),
+                message_id: Some(format!("m{i}")),
+                references: if i == 0 {
+                    Vec::new()
+                } else {
+                    vec![format!("m{}", i - 1)]
+                },
+            })
+            .collect();
+        // A worker thread's stack.
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let mut forest = references(&summaries);
+                let roots: Vec<usize> = (0..forest.nodes.len())
+                    .filter(|&n| forest.nodes[n].parent.is_none())
+                    .collect();
+                for &r in &roots {
+                    forest.sort_children(r);
+                }
+                let shown: String = roots
+                    .iter()
+                    .map(|&r| forest.chain(r, &|m| (m + 1).to_string()))
+                    .collect();
+                assert!(shown.contains("1 2 3 4"), "{}", &shown[..40]);
+                // Cut into threads of at most the depth limit, none lost.
+                assert_eq!(
+                    shown
+                        .split([' ', '(', ')'])
+                        .filter(|w| !w.is_empty())
+                        .count(),
+                    20_000
+                );
+            })
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
     }
 }
