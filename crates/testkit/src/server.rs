@@ -71,6 +71,12 @@ impl ServerBuilder {
     }
 
     pub fn start(self) -> Server {
+        self.try_start().unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// Starts the server, or says why it stopped before it was ready (a
+    /// test that chose its own port may find it taken and try another).
+    pub fn try_start(self) -> Result<Server, String> {
         let dir = tempfile::Builder::new()
             .prefix("mailroom-e2e-")
             .tempdir()
@@ -111,8 +117,8 @@ impl ServerBuilder {
             log: Arc::default(),
             dir,
         };
-        server.launch();
-        server
+        server.try_launch()?;
+        Ok(server)
     }
 }
 
@@ -189,6 +195,10 @@ impl Server {
     }
 
     fn launch(&mut self) {
+        self.try_launch().unwrap_or_else(|why| panic!("{why}"));
+    }
+
+    fn try_launch(&mut self) -> Result<(), String> {
         self.starts += 1;
         let listeners = self.data_dir.join("listeners.json");
         // A file left by a killed server must not be mistaken for readiness.
@@ -219,17 +229,17 @@ impl Server {
                     .into_iter()
                     .map(|(k, v)| (k, v.iter().filter_map(|a| a.parse().ok()).collect()))
                     .collect();
-                return;
+                return Ok(());
             }
             if let Some(status) = self
                 .child
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!(
+                return Err(format!(
                     "mailroom serve exited with {status} before it was ready:\n{}",
                     self.stderr()
-                );
+                ));
             }
             assert!(
                 Instant::now() < deadline,

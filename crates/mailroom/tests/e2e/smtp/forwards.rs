@@ -140,28 +140,42 @@ check(len(wait_for_mail(int(os.environ["MR_IMAPS_PORT"]), "bob@example.test")) =
 fn a_forwarding_loop_between_two_servers_ends_in_a_bounce() {
     // Two servers on one SMTP port, at 127.0.0.1 and 127.0.0.2, found
     // through MX records: each forwards the address back to the other.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dns = mailroom_testkit::DnsServer::start(&[
-        ("example.test", "@ MX 10 mx\nmx A 127.0.0.1"),
-        ("far.test", "@ MX 10 mx\nmx A 127.0.0.2"),
-    ]);
-    let outbound = format!(
-        "[outbound]\nnameserver = \"{}\"\nport = {port}\n",
-        dns.addr()
-    );
-    let here = builder()
-        .listen("smtp", format!("127.0.0.1:{port}").parse().unwrap())
-        .config(&outbound)
-        .start();
-    let there = builder()
-        .hostname("mx.far.test")
-        .listen("smtp", format!("127.0.0.2:{port}").parse().unwrap())
-        .config(&outbound)
-        .start();
+    // The port is chosen here and freed before the servers take it, so a
+    // server of another test may take it first: then try another.
+    let mut attempt = 0;
+    let (_dns, here, there) = loop {
+        attempt += 1;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dns = mailroom_testkit::DnsServer::start(&[
+            ("example.test", "@ MX 10 mx\nmx A 127.0.0.1"),
+            ("far.test", "@ MX 10 mx\nmx A 127.0.0.2"),
+        ]);
+        let outbound = format!(
+            "[outbound]\nnameserver = \"{}\"\nport = {port}\n",
+            dns.addr()
+        );
+        let started = builder()
+            .listen("smtp", format!("127.0.0.1:{port}").parse().unwrap())
+            .config(&outbound)
+            .try_start()
+            .and_then(|here| {
+                builder()
+                    .hostname("mx.far.test")
+                    .listen("smtp", format!("127.0.0.2:{port}").parse().unwrap())
+                    .config(&outbound)
+                    .try_start()
+                    .map(|there| (here, there))
+            });
+        match started {
+            Ok((here, there)) => break (dns, here, there),
+            Err(why) if attempt < 5 && why.contains("Address already in use") => continue,
+            Err(why) => panic!("{why}"),
+        }
+    };
     here.add_user("bob@example.test");
     here.add_user("loop@example.test");
     there.add_user("loop@far.test");
