@@ -129,21 +129,29 @@ impl BodyDecoder {
     /// Feeds one DATA line including its line ending (the line reader ends
     /// lines at LF). Returns true at the end of data.
     pub fn feed_line(&mut self, line: &[u8]) -> bool {
-        let (content, ending) = split_ending(line);
-        let follows_bare_lf = std::mem::replace(&mut self.after_bare_lf, ending == Ending::BareLf);
+        let (content, ending, follows_bare_lf) = self.check_line(line, line.len());
         // RFC 5321 4.1.1.4: only <CRLF>.<CRLF> ends the data.
         if content == b"." && ending == Ending::Crlf && !follows_bare_lf {
             return true;
         }
-        if line.len() > self.limits.max_line {
-            self.flag(Problem::LineTooLong);
-        }
-        self.check_line_endings(content, ending, follows_bare_lf);
         // RFC 5321 4.5.2: remove the leading dot a client added.
         let content = content.strip_prefix(b".").unwrap_or(content);
         self.scan_header_line(content, line.len());
         self.store(content, true);
         false
+    }
+
+    /// The line rules DATA and BDAT share: its length (`len`, of which
+    /// `line` may hold only the start) and its line endings. Returns the
+    /// content, how it ended and whether the line before ended in a bare LF.
+    fn check_line<'l>(&mut self, line: &'l [u8], len: usize) -> (&'l [u8], Ending, bool) {
+        let (content, ending) = split_ending(line);
+        let follows_bare_lf = std::mem::replace(&mut self.after_bare_lf, ending == Ending::BareLf);
+        if len > self.limits.max_line {
+            self.flag(Problem::LineTooLong);
+        }
+        self.check_line_endings(content, ending, follows_bare_lf);
+        (content, ending, follows_bare_lf)
     }
 
     fn check_line_endings(&mut self, content: &[u8], ending: Ending, follows_bare_lf: bool) {
@@ -194,12 +202,7 @@ impl BodyDecoder {
 
     /// One whole BDAT line (or the last, unterminated one).
     fn chunk_line(&mut self, line: &[u8], len: usize) {
-        let (content, ending) = split_ending(line);
-        let follows_bare_lf = std::mem::replace(&mut self.after_bare_lf, ending == Ending::BareLf);
-        if len > self.limits.max_line {
-            self.flag(Problem::LineTooLong);
-        }
-        self.check_line_endings(content, ending, follows_bare_lf);
+        let (content, ending, _) = self.check_line(line, len);
         self.scan_header_line(content, len);
         self.store(content, ending != Ending::None);
     }

@@ -79,8 +79,10 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         special_use: Option<SpecialUse>,
     ) -> Result<Mailbox>;
-    /// Renames a mailbox and its inferiors (RFC 3501 6.3.5, INBOX included).
-    async fn mailbox_rename(&self, account_id: i64, from: &str, to: &str) -> Result<()>;
+    /// Renames a mailbox and its inferiors (RFC 3501 6.3.5, INBOX included:
+    /// its messages move to the new name, and what left INBOX is returned;
+    /// nothing for any other mailbox).
+    async fn mailbox_rename(&self, account_id: i64, from: &str, to: &str) -> Result<Expunged>;
     /// Deletes a mailbox; its messages stay recoverable as tombstones.
     async fn mailbox_delete(&self, account_id: i64, name: &str) -> Result<()>;
     async fn mailbox_subscribe(&self, account_id: i64, name: &str, subscribed: bool) -> Result<()>;

@@ -139,25 +139,20 @@ impl Mail {
         // RFC 3501 6.3.5: renaming INBOX moves its messages to the new
         // name and leaves INBOX empty; sessions watching INBOX must see
         // them go like any other move.
-        let inbox = match self.store.mailbox_get(account_id, from).await? {
-            Some(m) if m.special_use == Some(SpecialUse::Inbox) => {
-                let uids: Vec<u32> = self.messages(m.id).await?.iter().map(|x| x.uid).collect();
-                Some((m.id, uids))
-            }
-            _ => None,
-        };
-        self.store.mailbox_rename(account_id, from, to).await?;
-        if let Some((mailbox_id, uids)) = inbox.filter(|(_, uids)| !uids.is_empty()) {
-            let modseq = self
-                .store
-                .mailbox_get(account_id, from)
-                .await?
-                .map_or(0, |m| m.highestmodseq);
+        let inbox = self
+            .store
+            .mailbox_get(account_id, from)
+            .await?
+            .filter(|m| m.special_use == Some(SpecialUse::Inbox));
+        let moved = self.store.mailbox_rename(account_id, from, to).await?;
+        if let Some(inbox) = inbox
+            && !moved.uids.is_empty()
+        {
             self.events.publish(MailboxEvent::Expunged {
                 account_id,
-                mailbox_id,
-                uids,
-                modseq,
+                mailbox_id: inbox.id,
+                uids: moved.uids,
+                modseq: moved.modseq,
             });
         }
         self.events

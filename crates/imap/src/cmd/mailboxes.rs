@@ -205,7 +205,7 @@ impl Session {
             ));
             if let Some(items) = &status_items {
                 // RFC 5819: the STATUS of each listed mailbox follows it.
-                match self.status_line(mailbox, items).await {
+                match self.status_line(mailbox, items, false).await {
                     Ok(line) => self.untagged(&line),
                     Err(done) => return done,
                 }
@@ -242,20 +242,14 @@ impl Session {
             Ok(None) => return Done::no(format!("No mailbox {name}")).code("NONEXISTENT"),
             Err(e) => return refuse(e),
         };
-        let append_limit = match std::mem::take(&mut self.ext) {
-            Extension::StatusAppendLimit(only) => Some(only),
-            _ => None,
+        // RFC 7889 4: APPENDLIMIT, taken out of the items before parsing;
+        // when it was the only one, the stand-in item goes too.
+        let (items, append_limit) = match std::mem::take(&mut self.ext) {
+            Extension::StatusAppendLimit(only) => (if only { &[][..] } else { items }, true),
+            _ => (items, false),
         };
-        match self.status_line(&mailbox, items).await {
-            Ok(mut line) => {
-                if let Some(only) = append_limit {
-                    // RFC 7889 4: the largest message APPEND takes here.
-                    let limit = format!("APPENDLIMIT {}", self.server.settings.max_literal);
-                    line = match (only, line.rfind('(')) {
-                        (true, Some(open)) => format!("{}({limit})", &line[..open]),
-                        _ => format!("{} {limit})", line.trim_end_matches(')')),
-                    };
-                }
+        match self.status_line(&mailbox, items, append_limit).await {
+            Ok(line) => {
                 self.untagged(&line);
                 Done::ok("STATUS completed")
             }
@@ -268,6 +262,7 @@ impl Session {
         &self,
         mailbox: &Mailbox,
         items: &[StatusDataItemName],
+        append_limit: bool,
     ) -> Result<String, Done> {
         let messages = self
             .server
@@ -306,6 +301,10 @@ impl Session {
                 }
             };
             parts.push(part);
+        }
+        if append_limit {
+            // The largest message APPEND takes here.
+            parts.push(format!("APPENDLIMIT {}", self.server.settings.max_literal));
         }
         Ok(format!(
             "STATUS {} ({})",

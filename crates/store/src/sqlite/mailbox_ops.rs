@@ -38,7 +38,7 @@ pub(crate) fn rename(
     from: &str,
     to: &str,
     now: i64,
-) -> Result<()> {
+) -> Result<Expunged> {
     let source = live_mailbox(conn, account_id, from)?;
     if super::mail::mailbox_by_name(conn, account_id, to)?.is_some() {
         return Err(StoreError::AlreadyExists(format!("mailbox {to}")));
@@ -46,8 +46,7 @@ pub(crate) fn rename(
     if source.special_use == Some(SpecialUse::Inbox) {
         let target = create(conn, account_id, to, None, now)?;
         let uids = live_uids(conn, source.id)?;
-        copy(conn, source.id, &uids, target.id, true, now)?;
-        return Ok(());
+        return Ok(copy(conn, source.id, &uids, target.id, true, now)?.expunged);
     }
     let prefix = format!("{from}{DELIMITER}");
     let mut stmt = conn.prepare(
@@ -66,7 +65,7 @@ pub(crate) fn rename(
             params![id, new_name],
         )?;
     }
-    Ok(())
+    Ok(Expunged::default())
 }
 
 /// Deletes a mailbox; its messages become tombstones, recoverable with the

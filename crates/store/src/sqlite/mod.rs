@@ -294,7 +294,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn mailbox_rename(&self, account_id: i64, from: &str, to: &str) -> Result<()> {
+    async fn mailbox_rename(&self, account_id: i64, from: &str, to: &str) -> Result<Expunged> {
         let (from, to, now) = (from.to_string(), to.to_string(), self.now());
         self.write(move |c| mailbox_ops::rename(c, account_id, &from, &to, now))
             .await
