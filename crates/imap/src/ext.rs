@@ -414,8 +414,8 @@ fn search(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
     let mut wanted = Vec::new();
     for option in &options {
         match word(option).as_deref() {
-            Some(o @ ("MIN" | "MAX" | "ALL" | "COUNT")) => wanted.push(o.to_string()),
-            Some("SAVE") => return Err("SEARCHRES (SAVE) is not supported"),
+            // SAVE: RFC 5182 SEARCHRES.
+            Some(o @ ("MIN" | "MAX" | "ALL" | "COUNT" | "SAVE")) => wanted.push(o.to_string()),
             _ => return Err("Unknown SEARCH return option"),
         }
     }

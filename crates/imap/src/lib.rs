@@ -10,6 +10,7 @@ mod mime;
 mod mime_cases;
 mod parsed;
 mod response;
+mod searchres;
 mod server;
 mod session;
 mod utf7;

@@ -83,6 +83,9 @@ pub struct Session {
     pub enabled: Enabled,
     /// Options of the current command that imap-codec does not parse.
     pub ext: Extension,
+    /// The current command's set was `$` (RFC 5182), written out by us:
+    /// an empty saved result is no error.
+    pub set_was_saved: bool,
     bad_commands: u32,
     pub logout: bool,
 }
@@ -106,6 +109,7 @@ impl Session {
             selected: None,
             enabled: Enabled::default(),
             ext: Extension::None,
+            set_was_saved: false,
             bad_commands: 0,
             logout: false,
         }
@@ -186,14 +190,18 @@ impl Session {
     }
 
     async fn handle_message(&mut self) {
-        let decoded = {
+        let decode = |bytes: &[u8], ext| match CommandCodec::default().decode(bytes) {
+            Ok((_, command)) => Ok((command.into_static(), ext)),
+            Err(_) => Err("BAD Syntax error in command".to_string()),
+        };
+        let (decoded, set_was_saved) = {
             let io = self.io.as_ref().expect("the session has its connection");
-            match crate::ext::rewrite(io.message()) {
+            let saved = crate::searchres::substitute(io.message(), self.selected.as_ref());
+            let message = saved.as_deref().unwrap_or(io.message());
+            let decoded = match crate::ext::rewrite(message) {
                 Err(why) => Err(format!("BAD {why}")),
-                Ok(Some((rewritten, ext))) => match CommandCodec::default().decode(&rewritten) {
-                    Ok((_, command)) => Ok((command.into_static(), ext)),
-                    Err(_) => Err("BAD Syntax error in command".to_string()),
-                },
+                Ok(Some((rewritten, ext))) => decode(&rewritten, ext),
+                Ok(None) if saved.is_some() => decode(message, Extension::None),
                 Ok(None) => match io.fragments().decode_message(&CommandCodec::default()) {
                     Ok(command) => Ok((command.into_static(), Extension::None)),
                     Err(DecodeMessageError::MessageTooLong { .. }) => {
@@ -201,7 +209,8 @@ impl Session {
                     }
                     Err(_) => Err("BAD Syntax error in command".to_string()),
                 },
-            }
+            };
+            (decoded, saved.is_some())
         };
         if !self.access_still_allowed().await {
             self.untagged("BYE [ALERT] Access was revoked or the account disabled; log in again");
@@ -211,8 +220,10 @@ impl Session {
         match decoded {
             Ok((command, ext)) => {
                 self.ext = ext;
+                self.set_was_saved = set_was_saved;
                 self.execute(command).await;
                 self.ext = Extension::None;
+                self.set_was_saved = false;
             }
             Err(answer) => {
                 self.bad_commands += 1;

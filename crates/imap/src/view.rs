@@ -39,6 +39,9 @@ pub struct MailboxView {
     lagged: bool,
     /// The mailbox was deleted under us.
     pub gone: bool,
+    /// UIDs the last `SEARCH RETURN (SAVE)` found (RFC 5182), named `$`;
+    /// empty after SELECT.
+    pub saved: Vec<u32>,
 }
 
 /// How changes are announced to this client.
@@ -76,6 +79,7 @@ impl MailboxView {
             appended: false,
             lagged: false,
             gone: false,
+            saved: Vec::new(),
         })
     }
 
@@ -95,6 +99,22 @@ impl MailboxView {
 
     pub fn is_expunged(&self, uid: u32) -> bool {
         self.expunged.contains(&uid)
+    }
+
+    /// A sequence set names a number past the last message: RFC 9051 9
+    /// (seq-number) asks for BAD. A range up to `*` is never refused, not
+    /// even in an empty mailbox (which the RFC would refuse too): `1:*`
+    /// is how many clients and scripts ask for "everything there is".
+    pub fn beyond_end(&self, set: &SequenceSet) -> bool {
+        let count = self.messages.len();
+        let past = |end: &SeqOrUid| matches!(end, SeqOrUid::Value(v) if v.get() as usize > count);
+        set.0.as_ref().iter().any(|seq| match seq {
+            Sequence::Single(s) => past(s),
+            Sequence::Range(SeqOrUid::Asterisk, _) | Sequence::Range(_, SeqOrUid::Asterisk) => {
+                false
+            }
+            Sequence::Range(a, b) => past(a) || past(b),
+        })
     }
 
     /// Sequence numbers (1-based) named by a set, in ascending order.

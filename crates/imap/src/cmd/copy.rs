@@ -25,6 +25,9 @@ impl Session {
         if remove && view.read_only {
             return Done::no("Mailbox is read-only").code("READ-ONLY");
         }
+        if let Some(bad) = self.out_of_range(set, uid) {
+            return bad;
+        }
         let uids: Vec<u32> = view
             .resolve(set, uid)
             .into_iter()

@@ -288,6 +288,9 @@ impl Session {
         let Some(view) = self.selected.as_ref() else {
             return Done::bad("No mailbox selected");
         };
+        if let Some(bad) = self.out_of_range(set, uid) {
+            return bad;
+        }
         let mut seqs = view.resolve(set, uid);
         if let Some(since) = changed_since {
             seqs.retain(|&s| view.messages[s - 1].modseq > since);

@@ -34,6 +34,7 @@ impl Session {
                 "LIST-EXTENDED",
                 "LIST-STATUS",
                 "ESEARCH",
+                "SEARCHRES",
                 "BINARY",
                 "CONDSTORE",
                 "QRESYNC",

@@ -16,6 +16,7 @@ mod summary;
 mod thread;
 
 use imap_codec::imap_types::mailbox::Mailbox as WireMailbox;
+use imap_codec::imap_types::sequence::SequenceSet;
 use mailroom_core::CoreError;
 
 use crate::session::{Done, Session};
@@ -36,6 +37,16 @@ impl Session {
                 .ok_or_else(|| Done::bad("Mailbox name is not valid modified UTF-7"))?
         };
         Ok(inbox_prefix(name))
+    }
+
+    /// BAD for a sequence number past the last message (RFC 9051 9,
+    /// seq-number), as a client that sends one has lost track of the
+    /// mailbox. UIDs that do not exist are simply not there; `$` written
+    /// out by us is always in range.
+    pub(crate) fn out_of_range(&self, set: &SequenceSet, uid: bool) -> Option<Done> {
+        let view = self.selected.as_ref()?;
+        (!uid && !self.set_was_saved && view.beyond_end(set))
+            .then(|| Done::bad("Message sequence number out of range"))
     }
 
     /// A stored name as the client expects it on the wire.

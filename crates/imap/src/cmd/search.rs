@@ -322,6 +322,33 @@ impl Session {
         Ok(found)
     }
 
+    /// Keeps what SEARCH RETURN (SAVE) found for `$`: with MIN or MAX only
+    /// those (RFC 5182 2.4), else all of it.
+    fn save_result(&mut self, seqs: &[usize], returns: &[String]) {
+        let Some(view) = self.selected.as_mut() else {
+            return;
+        };
+        let uid_of = |s: &usize| view.messages[s - 1].uid;
+        let (min, max) = (
+            returns.iter().any(|o| o == "MIN"),
+            returns.iter().any(|o| o == "MAX"),
+        );
+        let saved: Vec<u32> = if min || max {
+            let mut picked = Vec::new();
+            if let (true, Some(first)) = (min, seqs.first()) {
+                picked.push(uid_of(first));
+            }
+            if let (true, Some(last)) = (max, seqs.last()) {
+                picked.push(uid_of(last));
+            }
+            picked.dedup();
+            picked
+        } else {
+            seqs.iter().map(uid_of).collect()
+        };
+        view.saved = saved;
+    }
+
     /// Sequence numbers or UIDs, as a response lists them.
     pub(crate) fn numbers(&self, seqs: &[usize], uid: bool) -> Vec<u32> {
         let Some(view) = self.selected.as_ref() else {
@@ -339,10 +366,30 @@ impl Session {
     }
 
     pub(crate) async fn search(&mut self, tag: &str, keys: &[SearchKey<'_>], uid: bool) -> Done {
+        let mut returns = match std::mem::take(&mut self.ext) {
+            Extension::SearchReturn(returns) => Some(returns),
+            // RFC 9051 7.3.4: IMAP4rev2 answers with ESEARCH only.
+            _ if self.enabled.rev2 => Some(vec!["ALL".to_string()]),
+            _ => None,
+        };
+        let save = returns.as_mut().is_some_and(|r| {
+            let asked = r.iter().any(|o| o == "SAVE");
+            r.retain(|o| o != "SAVE");
+            asked
+        });
         let seqs = match self.matching(keys).await {
             Ok(s) => s,
-            Err(done) => return done,
+            Err(done) => {
+                // RFC 5182 2.1: a failed SEARCH ... SAVE leaves `$` empty.
+                if let (true, Some(view)) = (save, self.selected.as_mut()) {
+                    view.saved.clear();
+                }
+                return done;
+            }
         };
+        if save {
+            self.save_result(&seqs, returns.as_deref().unwrap_or_default());
+        }
         // RFC 7162 3.1.5: a MODSEQ search reports the highest MODSEQ found.
         let highest_modseq = if uses_modseq(keys) && !seqs.is_empty() {
             self.enabled.condstore = true;
@@ -355,14 +402,10 @@ impl Session {
         } else {
             None
         };
-        let returns = match std::mem::take(&mut self.ext) {
-            Extension::SearchReturn(returns) => Some(returns),
-            // RFC 9051 7.3.4: IMAP4rev2 answers with ESEARCH only.
-            _ if self.enabled.rev2 => Some(vec!["ALL".to_string()]),
-            _ => None,
-        };
         let found = self.numbers(&seqs, uid);
         let line = match returns {
+            // RFC 5182 2.1: SAVE alone answers with no ESEARCH.
+            Some(returns) if returns.is_empty() => return Done::ok("SEARCH completed"),
             Some(returns) => esearch(tag, uid, &found, &returns, highest_modseq),
             None => {
                 let mut line = "SEARCH".to_string();

@@ -52,6 +52,9 @@ impl Session {
         if view.read_only {
             return Done::no("Mailbox is read-only").code("READ-ONLY");
         }
+        if let Some(bad) = self.out_of_range(set, uid) {
+            return bad;
+        }
         let (system, keywords) = match split_flags(&flags) {
             Ok(split) => split,
             Err(done) => return done,

@@ -77,10 +77,87 @@ r = cmd(m, "UID SEARCH RETURN () UNSEEN")
 check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID ALL 1,3:5$', r[0]), r)
 r = cmd(m, "SEARCH RETURN (COUNT ALL) SUBJECT nothing-like-this")
 check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) COUNT 0$', r[0]), r)
-r = cmd(m, "SEARCH RETURN (SAVE) ALL")
-check(" BAD " in r[-1], r)
 r = cmd(m, "SEARCH UNSEEN")
 check(r[0] == "* SEARCH 1 3 4 5", "plain SEARCH keeps its RFC 3501 answer", r)
+"#,
+    );
+}
+
+#[test]
+fn searchres_saves_a_result_for_later_commands() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+for i in range(1, 7):
+    deliver("bob@example.test", f"note {i}", body=("urgent\r\n" if i % 2 else "calm\r\n"))
+m = connect()
+check("SEARCHRES" in cmd(m, "CAPABILITY")[0])
+m.select("INBOX")
+# RFC 5182: SAVE alone answers with no ESEARCH; $ is then the messages found.
+r = cmd(m, "UID SEARCH RETURN (SAVE) BODY urgent")
+check(len(r) == 1 and " OK " in r[0], r)
+r = cmd(m, "FETCH $ (UID)")
+check(r[:-1] == ["* 1 FETCH (UID 1)", "* 3 FETCH (UID 3)", "* 5 FETCH (UID 5)"], r)
+r = cmd(m, "UID STORE $ +FLAGS.SILENT (\\Flagged)")
+check(" OK " in r[-1], r)
+r = cmd(m, "SEARCH FLAGGED")
+check(r[0] == "* SEARCH 1 3 5", r)
+# $ inside search keys, as a set of sequence numbers or of UIDs; a value
+# that happens to be a dollar sign stays a value.
+r = cmd(m, "SEARCH RETURN (ALL) OR $ UID 6")
+check(r[0].endswith(" ALL 1,3,5:6"), r)
+r = cmd(m, "SEARCH SUBJECT $")
+check(r[0] == "* SEARCH", r)
+# Messages expunged leave the saved result; the rest keep their new numbers.
+m.store("1", "+FLAGS", "\\Deleted")
+m.expunge()
+r = cmd(m, "FETCH $ (UID)")
+check(r[:-1] == ["* 2 FETCH (UID 3)", "* 4 FETCH (UID 5)"], r)
+# SAVE with MIN and MAX keeps only those two, and ESEARCH still answers.
+r = cmd(m, "UID SEARCH RETURN (SAVE MIN MAX COUNT) ALL")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID MIN 2 MAX 6 COUNT 5$', r[0]), r)
+r = cmd(m, "UID FETCH $ (FLAGS)")
+check([l.split()[1] for l in r[:-1]] == ["1", "5"], r)
+# Nothing found: $ names no message, and commands using it succeed.
+cmd(m, "SEARCH RETURN (SAVE) SUBJECT no-such-subject")
+r = cmd(m, "FETCH $ (UID)")
+check(r == [r[-1]] and " OK " in r[-1], r)
+r = cmd(m, "COPY $ Junk")
+check(" OK " in r[-1], r)
+# A new SELECT empties $.
+cmd(m, "SEARCH RETURN (SAVE) ALL")
+m.select("INBOX")
+r = cmd(m, "FETCH $ (UID)")
+check(r == [r[-1]] and " OK " in r[-1], r)
+"#,
+    );
+}
+
+#[test]
+fn sequence_numbers_past_the_end_are_refused() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+deliver("bob@example.test", "one")
+deliver("bob@example.test", "two")
+m = connect()
+m.select("INBOX")
+# RFC 9051 9 (seq-number): BAD for a number past the last message.
+for command in ["FETCH 3 (FLAGS)", "FETCH 1:5 (FLAGS)", "STORE 9 +FLAGS (\\Seen)", "COPY 2,3 Junk"]:
+    r = cmd(m, command)
+    check(" BAD " in r[-1] and len(r) == 1, command, r)
+r = cmd(m, "FETCH 1:* (UID)")
+check(r[:-1] == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)"] and " OK " in r[-1], r)
+r = cmd(m, "UID FETCH 1:9 (UID)")
+check(len(r) == 3 and " OK " in r[-1], "UIDs that do not exist are no error", r)
+m.select("Junk")
+r = cmd(m, "FETCH 1 (FLAGS)")
+check(" BAD " in r[-1], "an empty mailbox has no message 1", r)
+for command in ["FETCH 1:* (FLAGS)", "UID FETCH 1:* (FLAGS)"]:
+    r = cmd(m, command)
+    check(r == [r[-1]] and " OK " in r[-1], "a range up to * is everything there is", r)
 "#,
     );
 }
