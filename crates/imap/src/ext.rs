@@ -1,6 +1,7 @@
 //! Command forms imap-codec does not parse: LIST-EXTENDED (RFC 5258) with
 //! LIST-STATUS (RFC 5819) and the SPECIAL-USE options (RFC 6154),
-//! CREATE-SPECIAL-USE (RFC 6154 3) and SEARCH RETURN (ESEARCH, RFC 4731).
+//! CREATE-SPECIAL-USE (RFC 6154 3), SEARCH RETURN (ESEARCH, RFC 4731) and
+//! APPEND's UTF8 message form (RFC 6855 4).
 //! They are recognised here and rewritten to their base form, which
 //! imap-codec then parses; the options travel beside the command.
 
@@ -228,6 +229,7 @@ pub fn rewrite(message: &[u8]) -> Rewritten {
         "LIST" => list(&mut tokens, head),
         "SEARCH" => search(&mut tokens, head),
         "STATUS" => status(&mut tokens, head),
+        "APPEND" => append(&mut tokens, head),
         _ => Ok(None),
     }
 }
@@ -271,6 +273,69 @@ fn status(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
     };
     out.extend_from_slice(format!(" ({listed})\r\n").as_bytes());
     Ok(Some((out, Extension::StatusAppendLimit(rest.is_empty()))))
+}
+
+/// APPEND whose message is `UTF8 (~{n}...)` (RFC 6855 4: a message that
+/// may carry UTF-8 headers): the same APPEND with the literal8 alone. A
+/// plain APPEND is left to imap-codec before its message is read here.
+fn append(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
+    if !tokens.space() {
+        return Ok(None);
+    }
+    let Ok(name) = tokens.token() else {
+        return Ok(None);
+    };
+    let (mut flags, mut date) = (None, None);
+    loop {
+        if !tokens.space() {
+            return Ok(None);
+        }
+        match tokens.peek() {
+            Some(b'(') if flags.is_none() && date.is_none() => flags = tokens.token().ok(),
+            Some(b'"') if date.is_none() => date = tokens.token().ok(),
+            _ => break,
+        }
+    }
+    let rest = &tokens.bytes[tokens.at..];
+    if !rest
+        .get(..6)
+        .is_some_and(|r| r.eq_ignore_ascii_case(b"UTF8 ("))
+    {
+        return Ok(None);
+    }
+    tokens.at += 6;
+    if tokens.peek() != Some(b'~') {
+        return Err("UTF8 takes a literal8 (~{n})");
+    }
+    let Token::Str(message) = tokens.token()? else {
+        return Err("UTF8 takes a literal8 (~{n})");
+    };
+    if tokens.peek() != Some(b')') {
+        return Err("Expected ) after the message");
+    }
+    tokens.at += 1;
+    if !tokens.at_end() {
+        return Err("Unexpected data after APPEND");
+    }
+    let mut out = Vec::with_capacity(message.len() + 128);
+    head(&mut out);
+    out.push(b' ');
+    write_string(&mut out, string_bytes(&name).ok_or("Bad mailbox name")?);
+    if let Some(Token::List(flags)) = &flags {
+        let flags: Vec<&[u8]> = flags.iter().filter_map(string_bytes).collect();
+        out.extend_from_slice(b" (");
+        out.extend_from_slice(&flags.join(&b' '));
+        out.push(b')');
+    }
+    if let Some(Token::Str(date)) = &date {
+        out.extend_from_slice(b" \"");
+        out.extend_from_slice(date);
+        out.push(b'"');
+    }
+    out.extend_from_slice(format!(" ~{{{}+}}\r\n", message.len()).as_bytes());
+    out.extend_from_slice(&message);
+    out.extend_from_slice(b"\r\n");
+    Ok(Some((out, Extension::None)))
 }
 
 fn create(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
@@ -465,6 +530,20 @@ mod tests {
     }
 
     #[test]
+    fn append_utf8_becomes_a_plain_literal8() {
+        let (cmd, ext) = rewritten(
+            "a APPEND Sent (\\Seen) \"05-Jan-2026 10:00:00 +0000\" UTF8 (~{5}\r\nHallo)\r\n",
+        );
+        assert_eq!(
+            cmd,
+            "a APPEND {4+}\r\nSent (\\Seen) \"05-Jan-2026 10:00:00 +0000\" ~{5+}\r\nHallo\r\n"
+        );
+        assert_eq!(ext, Extension::None);
+        assert_eq!(rewrite(b"a APPEND INBOX {5}\r\nHallo\r\n"), Ok(None));
+        assert!(rewrite(b"a APPEND INBOX UTF8 ({5}\r\nHallo)\r\n").is_err());
+    }
+
+    #[test]
     fn create_with_use() {
         let (cmd, ext) = rewritten("t1 CREATE \"Old mail\" (USE (\\Archive))\r\n");
         assert_eq!(cmd, "t1 CREATE {8+}\r\nOld mail\r\n");
@@ -507,7 +586,9 @@ mod tests {
         );
         let (_, ext) = rewritten("s SEARCH RETURN () ALL\r\n");
         assert_eq!(ext, Extension::SearchReturn(vec!["ALL".into()]));
-        assert!(rewrite(b"s SEARCH RETURN (SAVE) ALL\r\n").is_err());
+        let (_, ext) = rewritten("s SEARCH RETURN (SAVE) ALL\r\n");
+        assert_eq!(ext, Extension::SearchReturn(vec!["SAVE".into()]));
+        assert!(rewrite(b"s SEARCH RETURN (FIRST) ALL\r\n").is_err());
         assert!(rewrite(b"s SEARCH RETURN ALL\r\n").is_err());
     }
 }

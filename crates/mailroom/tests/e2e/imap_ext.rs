@@ -222,6 +222,22 @@ r = cmd(m, 'LIST "" "*"')
 check(any(l.endswith('"Ärger"') for l in r), "names are UTF-8 under IMAP4rev2", r)
 r = cmd(m, "FETCH 1 (FLAGS)")
 check("\\Recent" not in r[0], r)
+# RFC 6855 4: after UTF8=ACCEPT a message with UTF-8 headers is appended
+# as UTF8 (literal8), here with a synchronising literal.
+check(cmd(m, "ENABLE UTF8=ACCEPT")[-1].split()[1] == "OK")
+message = "Subject: Grüße aus Köln\r\nFrom: bob@example.test\r\n\r\nHallo\r\n".encode()
+tag = m._new_tag().decode()
+m.send(f"{tag} APPEND INBOX (\\Seen) UTF8 (~{{{len(message)}}}\r\n".encode())
+check(m._get_line().startswith(b"+"), "continuation")
+m.send(message + b")\r\n")
+answer = m._get_line().decode()
+while answer.startswith("* "):
+    answer = m._get_line().decode()
+check(answer.startswith(f"{tag} OK [APPENDUID "), answer)
+r = cmd(m, "FETCH 2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+check("\\Seen" in r[0] and "Subject: Grüße aus Köln" in r[0], r)
+r = cmd(m, "APPEND INBOX UTF8 ({5+}\r\nHallo)")
+check(r[-1].split()[1] == "BAD", "UTF8 takes a literal8", r)
 "#,
     );
 }
