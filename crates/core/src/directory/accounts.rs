@@ -178,13 +178,43 @@ impl Directory {
         Ok(updated)
     }
 
-    /// A new password set by an administrator (or the CLI): the sessions
-    /// opened with the old one end, as a reset usually follows a leak.
+    /// A new password set by an administrator (or the CLI). A reset
+    /// usually follows a leak, and whoever held the old password could
+    /// have made credentials that outlive it: the sessions opened with it
+    /// end, and the account's API keys and device passwords are revoked
+    /// (the user makes new ones after logging in).
     pub async fn set_password(&self, email: &str, password: PasswordInput) -> Result<()> {
         let account = self.store_password(email, password).await?;
         self.store
             .sessions_end_others(account.id, None, "password-reset")
             .await?;
+        let mut revoked = Vec::new();
+        for key in self.store.api_key_list(account.id).await? {
+            if self.store.api_key_remove(account.id, &key.name).await? {
+                revoked.push(format!("API key {:?}", key.name));
+            }
+        }
+        for device in self.store.device_password_list(account.id).await? {
+            if self
+                .store
+                .device_password_remove(account.id, &device.name)
+                .await?
+            {
+                revoked.push(format!("device password {:?}", device.name));
+            }
+        }
+        if !revoked.is_empty() {
+            let detail = format!("revoked by the password reset: {}", revoked.join(", "));
+            self.audit(
+                Some(&account.email),
+                None,
+                None,
+                "credentials-revoked",
+                Some(detail),
+            )
+            .await;
+        }
+        self.refresh_epoch().await;
         Ok(())
     }
 

@@ -168,7 +168,7 @@ pub async fn run(
             let password = read_password(password)?;
             directory.set_password(&email, password).await?;
             out.done(&format!(
-                "password of {} changed",
+                "password of {} changed; its sessions ended, its API keys and device passwords were revoked",
                 email.to_ascii_lowercase()
             ));
         }

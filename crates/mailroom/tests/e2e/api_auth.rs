@@ -236,18 +236,26 @@ m2.logout()
 "#
         ),
     );
-    // A reset by an administrator (here the CLI) ends every session too:
-    // resets follow leaks.
-    let token = run_python(
+    // A reset by an administrator (here the CLI) ends every session too,
+    // and revokes the API keys and device passwords the holder of the old
+    // password could have made: resets follow leaks.
+    let made = run_python(
         &server,
         PRELUDE,
         r#"
 status, body, _ = login("bob@example.test", "Brand2NewPassword9")
 check(status == 200, status, body)
-print(body["token"])
+token = body["token"]
+status, key = call("POST", "/api/v1/me/api-keys", {"name": "script"}, token=token)[:2]
+check(status == 201, status, key)
+status, device = call("POST", "/api/v1/me/device-passwords", {"name": "phone"}, token=token)[:2]
+check(status == 201, status, device)
+check(call("GET", "/api/v1/me", token=key["key"])[0] == 200)
+print(token, key["key"], device["password"].replace(" ", ""))
 "#,
     );
-    let token = token.trim();
+    let made: Vec<&str> = made.split_whitespace().collect();
+    let (token, key, device) = (made[0], made[1], made[2]);
     server
         .cli_with_stdin(
             &["account", "passwd", "bob@example.test", "--password-stdin"],
@@ -260,6 +268,18 @@ print(body["token"])
         &format!(
             r#"
 check(call("GET", "/api/v1/me", token="{token}")[0] == 401, "the session of the old password ended")
+check(call("GET", "/api/v1/me", token="{key}")[0] == 401, "the API key was revoked")
+import imaplib, ssl
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4_SSL("127.0.0.1", int(os.environ["MR_IMAPS_PORT"]), ssl_context=ctx)
+try:
+    m.login("bob@example.test", "{device}")
+    check(False, "the device password was revoked")
+except imaplib.IMAP4.error:
+    pass
+m.login("bob@example.test", "Reset3ByAdmin77")
 "#
         ),
     );
@@ -272,6 +292,15 @@ check(call("GET", "/api/v1/me", token="{token}")[0] == 401, "the session of the 
             .unwrap()
             .iter()
             .any(|e| e["event"] == "password-changed"),
+        "{log}"
+    );
+    assert!(
+        log.as_array().unwrap().iter().any(|e| {
+            e["event"] == "credentials-revoked"
+                && e["detail"].as_str().is_some_and(|d| {
+                    d.contains("API key \"script\"") && d.contains("device password \"phone\"")
+                })
+        }),
         "{log}"
     );
 }

@@ -252,12 +252,15 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// An administrator sets a new password (the user forgot theirs).
+/// An administrator sets a new password (the user forgot theirs, or it
+/// leaked): the account's sessions end and its API keys and device
+/// passwords are revoked, as whoever knew the old password could have made
+/// them.
 #[utoipa::path(
     post,
     path = "/api/v1/accounts/{email}/password",
     tag = "accounts",
-    summary = "Set a new password (administrators)",
+    summary = "Set a new password (administrators); ends sessions, revokes API keys and device passwords",
     request_body = NewPassword,
     params(("email" = String, Path)),
     responses((status = 204, description = "set"))
