@@ -27,6 +27,7 @@ const CSRF_HEADER: &str = "x-mailroom-csrf";
 pub struct Peer(pub SocketAddr);
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
     username: String,
     password: String,

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::resources::key_may_write;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: String,
 }
@@ -138,6 +139,7 @@ pub async fn recovery_codes(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current: String,
     new: String,

@@ -400,6 +400,9 @@ check(count >= 55, "operations documented", count)
 # A malformed body gets the error shape, naming the field.
 status, reply, _ = call("POST", "/api/v1/auth/login", {"password": "x"})
 check(status in (400, 422) and reply["error"]["code"] == "invalid_request" and "username" in reply["error"]["message"], status, reply)
+# A field the endpoint does not know (a typo) is refused, not ignored.
+status, reply, _ = call("POST", "/api/v1/auth/login", {"username": "a@b.test", "password": "x", "passwrod": "y"})
+check(status == 422 and reply["error"]["code"] == "invalid_request" and "passwrod" in reply["error"]["message"], status, reply)
 "#,
     );
 }

@@ -17,6 +17,7 @@ use crate::page::{ListQuery, page};
 use crate::scope::{Scope, forbidden, not_found};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAccount {
     email: String,
     password: String,
@@ -27,6 +28,7 @@ pub struct NewAccount {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Change {
     enabled: Option<bool>,
     api_access: Option<bool>,
@@ -43,6 +45,7 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPassword {
     password: String,
 }

@@ -93,6 +93,7 @@ pub async fn remove(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Assignment {
     email: String,
     domain: String,
@@ -164,6 +165,7 @@ pub async fn domains_of(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Transfer {
     from: String,
     to: String,

@@ -15,6 +15,7 @@ use crate::page::{ListQuery, page};
 use crate::scope::{Scope, not_found};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewAlias {
     source: String,
     destinations: Vec<String>,

@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::scope::{Scope, not_found};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Thresholds {
     greylist: f64,
     junk: f64,
@@ -24,6 +25,7 @@ pub struct Thresholds {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     /// `domain`, `email` or `ip` (address or CIDR).
     kind: String,

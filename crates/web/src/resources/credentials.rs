@@ -14,11 +14,13 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Named {
     name: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewKey {
     name: String,
     #[serde(default)]

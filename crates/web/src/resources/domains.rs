@@ -14,6 +14,7 @@ use crate::page::{ListQuery, page};
 use crate::scope::{Scope, not_found};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewDomain {
     name: String,
 }
@@ -194,6 +195,7 @@ pub async fn dkim(
 
 /// A domain's limits (`null`: none).
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     max_accounts: Option<u32>,
     max_aliases: Option<u32>,

@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Forwards {
     destinations: Vec<String>,
     #[serde(default = "yes")]

@@ -86,6 +86,7 @@ pub async fn unban(
 
 /// The mandatory-2FA policy for MailUsers.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     mandatory: Option<bool>,
     grace_days: Option<u32>,

@@ -17,6 +17,7 @@ use crate::scope::Scope;
 /// Each limit as text (`200/60s`, `50/3.6m`), or `"default"` to fall back
 /// to the global value (for an account) or the built-in one.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     local: Option<String>,
     external: Option<String>,

@@ -73,6 +73,7 @@ pub async fn check(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Training {
     /// `spam` or `ham`.
     #[serde(rename = "as")]
@@ -132,6 +133,7 @@ pub async fn scores(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewScore {
     /// The new score, or `null` for the default.
     score: Option<f64>,

@@ -99,6 +99,7 @@ pub async fn blocked_senders(
 
 /// When accounts get blocked from sending.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AbuseLimits {
     /// Outbound messages refused as spam within an hour (default 3).
     spam_refusals_per_hour: u32,
