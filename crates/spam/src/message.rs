@@ -71,6 +71,9 @@ pub struct View {
     /// A text or HTML part, or the Subject, From or To, of plain ASCII
     /// sent as base64.
     pub ascii_in_base64: bool,
+    /// A text part labelled ASCII (or not labelled) carries many 8-bit
+    /// characters.
+    pub unlabelled_8bit: bool,
     pub list_unsubscribe: bool,
     pub bulk_precedence: bool,
     /// Plain text parts (HTML-only mail: its text), joined.
@@ -277,6 +280,7 @@ impl View {
                         .header_raw(*name)
                         .is_some_and(crate::mime_repair::header_hides_ascii)
                 }),
+            unlabelled_8bit: message.parts.iter().any(|p| unlabelled_8bit(p, raw)),
             list_unsubscribe: message.header_raw("List-Unsubscribe").is_some(),
             bulk_precedence: matches!(precedence.as_deref(), Some("bulk" | "list" | "junk")),
             text: String::new(),
@@ -437,6 +441,7 @@ impl View {
             message_id_raw: String::new(),
             mime_version: false,
             ascii_in_base64: false,
+            unlabelled_8bit: false,
             list_unsubscribe: false,
             bulk_precedence: false,
             text: String::from_utf8_lossy(&raw[..raw.len().min(MAX_TEXT)]).into_owned(),
@@ -488,6 +493,44 @@ fn ascii_in_base64(part: &mail_parser::MessagePart<'_>) -> bool {
         && part.attachment_name().is_none()
         && !text.trim().is_empty()
         && crate::mime_repair::plain_ascii(text)
+}
+
+/// A readable part whose charset is US-ASCII, named or by default (RFC
+/// 2045 5.2), yet carries 20 or more 8-bit characters: every mail program
+/// names the charset it writes in; a mass mailer pasting text from
+/// anywhere often does not. Counted in the part as sent (8bit, or
+/// quoted-printable `=XX` escapes); base64 is left alone.
+fn unlabelled_8bit(part: &mail_parser::MessagePart<'_>, raw: &[u8]) -> bool {
+    const ENOUGH: usize = 20;
+    if !matches!(part.body, PartType::Text(_) | PartType::Html(_))
+        || part.attachment_name().is_some()
+    {
+        return false;
+    }
+    let ascii = part
+        .content_type()
+        .and_then(|c| c.attribute("charset"))
+        .is_none_or(|c| c.eq_ignore_ascii_case("us-ascii") || c.eq_ignore_ascii_case("ascii"));
+    let Some(body) = raw.get(part.offset_body as usize..part.offset_end as usize) else {
+        return false;
+    };
+    if !ascii {
+        return false;
+    }
+    match part.encoding {
+        mail_parser::Encoding::QuotedPrintable => {
+            body.windows(3)
+                .filter(|w| {
+                    w[0] == b'='
+                        && matches!(w[1], b'8'..=b'9' | b'A'..=b'F' | b'a'..=b'f')
+                        && w[2].is_ascii_hexdigit()
+                })
+                .count()
+                >= ENOUGH
+        }
+        mail_parser::Encoding::Base64 => false,
+        _ => body.iter().filter(|&&b| b >= 0x80).count() >= ENOUGH,
+    }
 }
 
 /// `X-Priority: 1` or `2`, `X-MSMail-Priority: High`, `Importance: high`.

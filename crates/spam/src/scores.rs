@@ -84,6 +84,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         "plain ASCII text or headers sent as base64",
     ),
     (
+        "MIME_8BIT_UNLABELLED",
+        1.0,
+        "text labelled ASCII carries 8-bit characters",
+    ),
+    (
         "FROM_WEBMAIL_FORGED",
         1.5,
         "From: is a big webmail's address, yet none of its servers handled it",
@@ -168,6 +173,11 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
         "SUBJ_TRACKING_ID",
         1.0,
         "the subject ends with a tracking number",
+    ),
+    (
+        "SUBJ_PADDED",
+        1.5,
+        "blanks in the subject push a tag out of sight",
     ),
     ("SUBJ_ALL_CAPS", 1.2, "the subject is in capitals"),
     (
@@ -259,7 +269,12 @@ pub const DEFAULTS: &[(&str, f64, &str)] = &[
     ("BAYES_80", 4.5, "the classifier: 80 to 95%"),
     ("BAYES_95", 5.0, "the classifier: 95 to 99%"),
     ("BAYES_99", 5.0, "the classifier: 99 to 99.9%"),
-    ("BAYES_999", 6.5, "the classifier: above 99.9%"),
+    ("BAYES_999", 5.5, "the classifier: above 99.9%"),
+    (
+        "BAYES_OWN_SPAM",
+        1.0,
+        "the account's own training calls it spam (99% or more)",
+    ),
 ];
 
 /// Signs that a message is an advertisement. They say what kind of

@@ -28,6 +28,8 @@ const CASES: &[Case] = &[
             "URI_TEXT_MISMATCH",
             "SPAM_PHRASES_1",
             "MISSING_DATE",
+            "SUBJ_PADDED",
+            "MIME_8BIT_UNLABELLED",
         ],
         verdict: Verdict::Inbox,
     },
@@ -131,6 +133,15 @@ const CASES: &[Case] = &[
         ],
         lacks: &["DATE_NO_ZONE", "DATE_IN_FUTURE", "TO_MANY"],
         verdict: Verdict::Junk,
+    },
+    Case {
+        // A loan offer in Latin-1 labelled US-ASCII, its subject padded to
+        // push a per-copy tag out of sight: two signs no mail program
+        // leaves, on an otherwise tidy message.
+        file: "unlabelled-8bit.eml",
+        has: &["MIME_8BIT_UNLABELLED", "SUBJ_PADDED"],
+        lacks: &["SUBJ_TRACKING_ID", "MIME_BASE64_TEXT"],
+        verdict: Verdict::Inbox,
     },
     Case {
         // Base64 HTML whose closing boundary the mailer never wrote: read

@@ -22,6 +22,10 @@ use crate::mail::{Mail, Resolved};
 /// Clues of the classifier shown each way by the check tool.
 const CLUES_SHOWN: usize = 8;
 
+/// How sure the account's own classifier must be for its word to count
+/// beyond the global classifier's (`BAYES_OWN_SPAM`).
+const OWN_TRAINING_DECIDES: f64 = 0.99;
+
 /// What the spam check tool says of a message.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -166,7 +170,15 @@ impl Mail {
             let blocked = listed.as_ref().is_some_and(|l| !l.allow);
             all_ip_allowed &= ip_allowed(store, domain, check.ip).await?;
             let bayes = bayes_probability(store, account.id, &tokens).await?;
-            let report = Report::new(&hits, bayes, &table);
+            // The global classifier alone does not junk (it learned what
+            // all users call spam; one user's newsletter is another's
+            // spam), the account's own training does: it is this user's
+            // word about mail like this.
+            let mut account_hits = hits.clone();
+            if bayes.is_some_and(|b| b.own && b.probability >= OWN_TRAINING_DECIDES) {
+                account_hits.push("BAYES_OWN_SPAM");
+            }
+            let report = Report::new(&account_hits, bayes.map(|b| b.probability), &table);
             top_score = top_score.max(report.score);
             let mut verdict = report.verdict(t);
             if blocked {
@@ -247,7 +259,11 @@ impl Mail {
         let hits = rules::evaluate(&view, &context);
         let tokens = Arc::new(tokens::tokens(&view));
         let bayes = bayes_probability(store, 0, &tokens).await?;
-        let report = Report::new(&hits, bayes, &score_table(store).await?);
+        let report = Report::new(
+            &hits,
+            bayes.map(|b| b.probability),
+            &score_table(store).await?,
+        );
         let (t, _) = effective_thresholds(store, Some(domain_of(&account.email))).await?;
         Ok(OutboundCheck {
             report,
@@ -280,5 +296,92 @@ impl Mail {
             spam_clues,
             ham_clues,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mailroom_store::Store;
+
+    use crate::test_world::world;
+
+    fn message(to: &str, subject: &str, text: &str) -> Vec<u8> {
+        format!(
+            "From: someone@sender.example\r\nTo: {to}\r\nSubject: {subject}\r\n\
+             Date: Fri, 15 Jan 2027 08:00:00 +0000\r\nMessage-ID: <{subject}@sender.example>\r\n\
+             \r\n{text}\r\n"
+        )
+        .into_bytes()
+    }
+
+    async fn inspect(mail: &Mail, email: &str, body: &[u8]) -> (Inspection, i64) {
+        let recipient = mail.resolve(email, None).await.unwrap().unwrap();
+        let inspection = mail
+            .inspect_inbound(InboundCheck {
+                body,
+                ip: "192.0.2.7".parse().unwrap(),
+                helo: "mail.sender.example",
+                mail_from: "someone@sender.example",
+                recipients: std::slice::from_ref(&recipient),
+            })
+            .await
+            .unwrap();
+        (inspection, recipient.accounts[0].id)
+    }
+
+    #[tokio::test]
+    async fn the_accounts_own_training_weighs_more_than_the_global_classifier() {
+        let w = world().await;
+        let bob = w
+            .store
+            .account_get("bob@example.test")
+            .await
+            .unwrap()
+            .unwrap();
+        for n in 0..25 {
+            let spam = message(
+                "bob@example.test",
+                &format!("offer{n}"),
+                &format!("replica watches chronograph bezel discount luxury {n}"),
+            );
+            let ham = message(
+                "bob@example.test",
+                &format!("report{n}"),
+                &format!("the weekly project report moves the review to thursday {n}"),
+            );
+            w.mail
+                .train(bob.id, &format!("s{n}"), &spam, true)
+                .await
+                .unwrap();
+            w.mail
+                .train(bob.id, &format!("h{n}"), &ham, false)
+                .await
+                .unwrap();
+        }
+        let advert = |to| {
+            message(
+                to,
+                "chrono",
+                "replica watches chronograph bezel discount luxury",
+            )
+        };
+        // Bob trained this kind of mail as spam himself: his word counts.
+        let (inspection, id) =
+            inspect(&w.mail, "bob@example.test", &advert("bob@example.test")).await;
+        let Inspection::Deliver { filing, .. } = inspection else {
+            panic!("not delivered: {inspection:?}");
+        };
+        let (headers, junk) = &filing.accounts[&id];
+        let status = String::from_utf8_lossy(headers);
+        assert!(status.contains("BAYES_OWN_SPAM") && *junk, "{status}");
+        // Root trained nothing: the global classifier (which learned from
+        // Bob) is as sure, but alone it does not junk; it only greylists.
+        let (inspection, _) =
+            inspect(&w.mail, "root@example.test", &advert("root@example.test")).await;
+        assert!(
+            matches!(inspection, Inspection::Greylist { score, .. } if score == 5.5),
+            "{inspection:?}"
+        );
     }
 }

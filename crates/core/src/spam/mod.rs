@@ -91,18 +91,29 @@ pub(crate) async fn bayes_counts(
     Ok((counts(totals), each.into_iter().map(counts).collect()))
 }
 
+/// The classifier's opinion.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BayesOpinion {
+    pub probability: f64,
+    /// From the account's own training, not the global classifier.
+    pub own: bool,
+}
+
 /// The classifier's opinion for `owner` (an account), from its own
 /// counts once it has learned enough, else from the global ones.
 pub(crate) async fn bayes_probability(
     store: &dyn Store,
     owner: i64,
     tokens: &Arc<Vec<u64>>,
-) -> Result<Option<f64>> {
+) -> Result<Option<BayesOpinion>> {
     let owners: &[i64] = if owner == 0 { &[0] } else { &[owner, 0] };
     for &who in owners {
         let (totals, counts) = bayes_counts(store, who, tokens.clone()).await?;
-        if let Some(p) = bayes::spam_probability(counts, totals) {
-            return Ok(Some(p));
+        if let Some(probability) = bayes::spam_probability(counts, totals) {
+            return Ok(Some(BayesOpinion {
+                probability,
+                own: who != 0,
+            }));
         }
     }
     Ok(None)

@@ -137,8 +137,10 @@ for attempt in range(20):
 check(code == 250, "the retry is accepted", code, reply)
 check(call("PUT", "/api/v1/domains/example.test/antispam/thresholds", {{"greylist": 999, "junk": 6, "reject": 15}}, token=master)[0] == 200)
 
-# The classifier, trained on a small corpus, sends a watch advert to Junk;
-# moving it back to the Inbox teaches it, and the next one scores lower.
+# The classifier, trained on a small corpus, sends a watch advert with a
+# shouted subject to Junk (the global classifier alone would not: it needs
+# one other sign); moving it back to the Inbox teaches it, and the next one
+# scores lower.
 os.makedirs(CORPUS + "/spam"); os.makedirs(CORPUS + "/ham")
 for n in range(25):
     rare = " replica chronograph bezel" if n % 6 == 0 else ""
@@ -148,7 +150,7 @@ for n in range(25):
 for kind in ("spam", "ham"):
     out = subprocess.run([MAILROOM, "--config", CONFIG, "spam", "train", "--" + kind, CORPUS + "/" + kind], capture_output=True, text=True)
     check(out.returncode == 0 and "trained 25 of 25" in out.stdout, out.stdout, out.stderr)
-advert = message("alice@good.example", "Chronograph", "replica chronograph bezel")
+advert = message("alice@good.example", "CHRONOGRAPH REPLICAS", "replica chronograph bezel")
 # The check tool names the words that swayed the classifier.
 open(CORPUS + "/advert.eml", "w").write(advert)
 out = subprocess.run([MAILROOM, "--config", CONFIG, "--json", "spam", "check", CORPUS + "/advert.eml"], capture_output=True, text=True)
@@ -172,7 +174,7 @@ typ, data = m.uid("MOVE", uid, "INBOX")
 check(typ == "OK", typ, data)
 m.logout()
 check(mx("alice@good.example", "bob@example.test", advert)[0] == 250)
-later = [t for t in folder("INBOX") + folder("Junk") if header(t, "Subject") == "Chronograph"]
+later = [t for t in folder("INBOX") + folder("Junk") if header(t, "Subject") == "CHRONOGRAPH REPLICAS"]
 check(len(later) == 2, len(later))
 second = min(score(t) for t in later)
 check(second < first - 1, "learned from the move", first, second)

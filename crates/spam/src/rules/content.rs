@@ -24,7 +24,9 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
         if subject.contains('$') || subject.contains('€') || subject.contains('£') {
             hits.push("SUBJ_MONEY");
         }
-        if ends_with_tracking_id(subject) {
+        if padded(subject) {
+            hits.push("SUBJ_PADDED");
+        } else if ends_with_tracking_id(subject) {
             hits.push("SUBJ_TRACKING_ID");
         }
     }
@@ -104,6 +106,25 @@ fn hides_text(html: &str) -> bool {
 /// (set apart by extra spaces), `Your offer 23jk8q` (letters and digits
 /// shuffled). Ticket, order and bug numbers (`Bug 123456`, `INV12345`)
 /// are neither.
+/// Eight blanks or more between words: what follows is pushed out of the
+/// reader's sight, usually a tag that differs in every copy to defeat
+/// checksums. Mail programs write one blank between words (folding is
+/// undone before this, RFC 5322 2.2.3).
+fn padded(subject: &str) -> bool {
+    let trimmed = subject.trim();
+    let mut run = 0;
+    trimmed.chars().any(|c| {
+        if c == ' ' || c == '\t' {
+            run += 1;
+            false
+        } else {
+            let hidden = run >= 8;
+            run = 0;
+            hidden
+        }
+    })
+}
+
 fn ends_with_tracking_id(subject: &str) -> bool {
     let trimmed = subject.trim_end();
     let Some((before, last)) = trimmed.rsplit_once(char::is_whitespace) else {
@@ -191,6 +212,18 @@ mod tests {
         assert!(!ends_with_tracking_id("Bug 123456"));
         assert!(!ends_with_tracking_id("Invoice INV12345"));
         assert!(!ends_with_tracking_id("Your ticket [#123456]"));
+    }
+
+    #[test]
+    fn padding_hides_a_tag_but_folding_does_not_count() {
+        assert!(padded("Lose weight now                      XAXFT"));
+        assert!(padded("Rates\t\t\t\t\t\t\t\tare down"));
+        assert!(!padded("Meeting  notes,   Tuesday"));
+        assert!(!padded("Trailing blanks only           "));
+        // A long subject folded onto an indented line reads as one line.
+        let folded = "Subject: A rather long subject line that a mail program\r\n        folds onto a second line\r\n\r\nhi\r\n";
+        let subject = View::parse(folded.as_bytes()).subject.unwrap_or_default();
+        assert!(!padded(&subject), "{subject:?}");
     }
 
     #[test]

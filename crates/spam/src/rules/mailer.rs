@@ -28,6 +28,9 @@ pub(super) fn check(view: &View, hits: &mut Vec<Hit>) {
     if view.ascii_in_base64 {
         hits.push("MIME_BASE64_TEXT");
     }
+    if view.unlabelled_8bit {
+        hits.push("MIME_8BIT_UNLABELLED");
+    }
 }
 
 /// Outlook Express (Windows) or Outlook up to 2003 (`Outlook IMO`,
