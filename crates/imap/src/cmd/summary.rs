@@ -14,6 +14,8 @@ pub(crate) struct Summary {
     pub date: i64,
     /// Upper-cased base subject (RFC 5256 2.1).
     pub subject: String,
+    /// The subject was a reply's or a forward's (`Re:`, `Fwd:`, `(fwd)`).
+    pub reply: bool,
     pub from: String,
     pub to: String,
     pub cc: String,
@@ -47,8 +49,11 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
 }
 
 /// RFC 5256 2.1: the subject without Re:/Fwd: prefixes, [blob]s, "(fwd)"
-/// trailers and extra white space, upper-cased for comparison.
-pub(crate) fn base_subject(subject: &str) -> String {
+/// trailers and extra white space, upper-cased for comparison; and
+/// whether taking it off removed a reply's or a forward's marks (for
+/// THREAD REFERENCES step 5).
+pub(crate) fn base_subject_and_reply(subject: &str) -> (String, bool) {
+    let mut reply = false;
     let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
     loop {
         let before = s.clone();
@@ -57,6 +62,7 @@ pub(crate) fn base_subject(subject: &str) -> String {
             let trimmed = s.trim_end();
             if trimmed.len() >= 5 && trimmed[trimmed.len() - 5..].eq_ignore_ascii_case("(fwd)") {
                 s = trimmed[..trimmed.len() - 5].to_string();
+                reply = true;
             } else {
                 s = trimmed.to_string();
                 break;
@@ -77,6 +83,7 @@ pub(crate) fn base_subject(subject: &str) -> String {
                     }
                     if let Some(r) = after.strip_prefix(':') {
                         rest = Some(t[t.len() - r.len()..].to_string());
+                        reply = true;
                         break;
                     }
                 }
@@ -101,12 +108,13 @@ pub(crate) fn base_subject(subject: &str) -> String {
         // "[fwd: ...]" wrapping.
         if s.len() > 6 && s[..5].eq_ignore_ascii_case("[fwd:") && s.ends_with(']') {
             s = s[5..s.len() - 1].to_string();
+            reply = true;
         }
         if s == before {
             break;
         }
     }
-    s.trim().to_uppercase()
+    (s.trim().to_uppercase(), reply)
 }
 
 fn summarize(
@@ -124,6 +132,7 @@ fn summarize(
             arrival,
             date: arrival,
             subject: String::new(),
+            reply: false,
             from: String::new(),
             to: String::new(),
             cc: String::new(),
@@ -140,13 +149,15 @@ fn summarize(
     if references.is_empty() {
         references = ids(msg.in_reply_to());
     }
+    let (subject, reply) = base_subject_and_reply(msg.subject().unwrap_or_default());
     Summary {
         seq,
         uid,
         size,
         arrival,
         date: msg.date().map_or(arrival, |d| d.to_timestamp()),
-        subject: base_subject(msg.subject().unwrap_or_default()),
+        subject,
+        reply,
         from,
         to,
         cc,
@@ -194,7 +205,10 @@ mod tests {
             ("Reply needed", "REPLY NEEDED"),
         ];
         for (input, expected) in cases {
-            assert_eq!(super::base_subject(input), expected, "{input}");
+            assert_eq!(super::base_subject_and_reply(input).0, expected, "{input}");
         }
+        let reply = |s| super::base_subject_and_reply(s).1;
+        assert!(reply("Re: hello") && reply("hello (fwd)") && reply("[fwd: hello]"));
+        assert!(!reply("[list] hello") && !reply("Reply needed"));
     }
 }

@@ -176,35 +176,7 @@ fn references(messages: &[Summary]) -> Forest<'_> {
         .collect();
     prune(&mut forest, &mut roots);
     // Step 5: threads whose roots share a base subject are merged.
-    let mut by_subject: HashMap<String, usize> = HashMap::new();
-    let mut merged = Vec::new();
-    for root in roots {
-        let subject = subject_of(&forest, root);
-        if subject.is_empty() {
-            merged.push(root);
-            continue;
-        }
-        match by_subject.get(&subject) {
-            Some(&first) => {
-                if forest.nodes[first].message.is_none() {
-                    forest.link(first, root);
-                } else {
-                    let dummy = forest.nodes.len();
-                    forest.nodes.push(Node::default());
-                    if let Some(pos) = merged.iter().position(|&r| r == first) {
-                        merged[pos] = dummy;
-                    }
-                    forest.link(dummy, first);
-                    forest.link(dummy, root);
-                    by_subject.insert(subject, dummy);
-                }
-            }
-            None => {
-                by_subject.insert(subject, root);
-                merged.push(root);
-            }
-        }
-    }
+    let merged = merge_by_subject(&mut forest, roots);
     let root = forest.nodes.len();
     forest.nodes.push(Node::default());
     for r in merged {
@@ -252,6 +224,84 @@ fn limit_depth(forest: &mut Forest<'_>) {
             above = Some(depth[node]);
         }
     }
+}
+
+/// RFC 5256 4 step 5: threads whose roots have the same base subject
+/// become one. The subject table keeps, per subject, a dummy root over a
+/// message, and an original over a reply; then each other root joins the
+/// table's: a dummy's children go under the table's dummy, a message goes
+/// under a dummy, a reply under the original, and two originals under a
+/// new dummy. Returns the new root set.
+fn merge_by_subject(forest: &mut Forest<'_>, roots: Vec<usize>) -> Vec<usize> {
+    let is_dummy = |forest: &Forest<'_>, n: usize| forest.nodes[n].message.is_none();
+    let is_reply = |forest: &Forest<'_>, n: usize| {
+        forest.nodes[n]
+            .message
+            .is_some_and(|m| forest.messages[m].reply)
+    };
+    // 5B: the table.
+    let mut table: HashMap<String, usize> = HashMap::new();
+    for &root in &roots {
+        let subject = subject_of(forest, root);
+        if subject.is_empty() {
+            continue;
+        }
+        let replaces = |have: usize| {
+            (is_dummy(forest, root) && !is_dummy(forest, have))
+                || (is_reply(forest, have) && !is_reply(forest, root))
+        };
+        if table.get(&subject).is_none_or(|&have| replaces(have)) {
+            table.insert(subject, root);
+        }
+    }
+    // 5C: every other root joins its subject's entry.
+    let mut kept: Vec<usize> = Vec::new();
+    for root in roots {
+        let subject = subject_of(forest, root);
+        let Some(&have) = table.get(&subject).filter(|_| !subject.is_empty()) else {
+            kept.push(root);
+            continue;
+        };
+        if have == root {
+            kept.push(root);
+            continue;
+        }
+        match (is_dummy(forest, have), is_dummy(forest, root)) {
+            (true, true) => {
+                for child in std::mem::take(&mut forest.nodes[root].children) {
+                    forest.nodes[child].parent = None;
+                    forest.link(have, child);
+                }
+            }
+            (true, false) => forest.link(have, root),
+            (false, true) => {
+                // Not reached: 5B prefers a dummy for the table.
+                forest.link(root, have);
+                table.insert(subject, root);
+                kept.push(root);
+            }
+            (false, false) if is_reply(forest, root) && !is_reply(forest, have) => {
+                forest.link(have, root);
+            }
+            (false, false) => {
+                let dummy = forest.nodes.len();
+                forest.nodes.push(Node::default());
+                forest.link(dummy, have);
+                forest.link(dummy, root);
+                table.insert(subject, dummy);
+                if let Some(at) = kept.iter().position(|&r| r == have) {
+                    kept[at] = dummy;
+                } else {
+                    kept.push(dummy);
+                }
+            }
+        }
+    }
+    // A table entry that joined a new dummy before its own turn came is
+    // no longer a root.
+    kept.retain(|&r| forest.nodes[r].parent.is_none());
+    kept.dedup();
+    kept
 }
 
 fn subject_of(forest: &Forest<'_>, node: usize) -> String {
@@ -369,6 +419,7 @@ mod tests {
                 arrival: i as i64,
                 date: i as i64,
                 subject: String::new(),
+                reply: false,
                 from: String::new(),
                 to: String::new(),
                 cc: String::new(),

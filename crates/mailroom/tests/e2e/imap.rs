@@ -507,6 +507,35 @@ check(data == [b"(1 (2 4)(5))(3)"], data)
 }
 
 #[test]
+fn thread_references_joins_threads_of_one_subject() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+# No References at all: RFC 5256 4 step 5 joins threads by base subject. A
+# reply goes under the original; two originals go under a dummy, which
+# shows as a parenthesis of its own; a dummy stands for a message we lack.
+msgs = [
+    ("ann@x.test", "other", "<o@x>", "", 1),
+    ("ben@x.test", "Re: other", "<r@x>", "", 2),
+    ("cy@x.test", "news", "<n1@x>", "", 3),
+    ("di@x.test", "news", "<n2@x>", "", 4),
+    ("ed@x.test", "Re: lost", "<l1@x>", "In-Reply-To: <gone@x>\r\n", 5),
+    ("fay@x.test", "Re: lost", "<l2@x>", "In-Reply-To: <gone@x>\r\n", 6),
+    ("gus@x.test", "lost", "<l0@x>", "", 7),
+]
+with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
+    for sender, subject, mid, refs, day in msgs:
+        s.sendmail(sender, ["bob@example.test"], f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{refs}Date: 0{day} Jan 2026 10:00:00 +0000\r\n\r\nx\r\n")
+m = connect()
+m.select("INBOX")
+typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
+check(data == [b"(1 2)((3)(4))((5)(6)(7))"], data)
+"#,
+    );
+}
+
+#[test]
 fn one_account_cannot_take_every_connection() {
     let server = bob();
     run(
