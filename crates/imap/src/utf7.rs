@@ -83,11 +83,28 @@ pub fn decode(name: &str) -> Option<String> {
         out.push_str(&String::from_utf16(&units).ok()?);
         i = end + 1;
     }
-    Some(out)
+    // RFC 3501 5.1.3: one way to write each name. ASCII in base64, bits
+    // left over or two encoded runs side by side would let two spellings
+    // name one mailbox.
+    (encode(&out) == name).then_some(out)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_one_spelling_is_taken() {
+        for wire in ["&AGE-", "Entw&APw-&AHI-fe", "&APx-&APw-", "&APy-x&-"] {
+            let canonical = super::decode(wire).map(|n| super::encode(&n));
+            assert!(
+                canonical.is_none() || canonical.as_deref() == Some(wire),
+                "{wire}"
+            );
+        }
+        assert_eq!(super::decode("&AGE-"), None);
+        assert_eq!(super::decode("&APw-&APw-"), None);
+        assert_eq!(super::decode("&APw-"), Some("ü".into()));
+    }
+
     #[test]
     fn round_trips() {
         let cases = [
