@@ -38,8 +38,8 @@ pub type Rewritten = Result<Option<(Vec<u8>, Extension)>, &'static str>;
 /// Lists inside lists a command may have (real ones have a handful).
 const MAX_NESTING: usize = 100;
 
-#[derive(Debug)]
-enum Token {
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Token {
     Atom(Vec<u8>),
     /// A quoted string or literal, decoded.
     Str(Vec<u8>),
@@ -171,7 +171,7 @@ impl<'a> Tokens<'a> {
     }
 }
 
-fn word(token: &Token) -> Option<String> {
+pub(crate) fn word(token: &Token) -> Option<String> {
     match token {
         Token::Atom(a) => Some(String::from_utf8_lossy(a).to_ascii_uppercase()),
         _ => None,
@@ -186,7 +186,7 @@ fn string_bytes(token: &Token) -> Option<&[u8]> {
 }
 
 /// Writes a token back as IMAP (strings as literals, so anything fits).
-fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn write_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(format!("{{{}+}}\r\n", bytes.len()).as_bytes());
     out.extend_from_slice(bytes);
 }
@@ -464,35 +464,73 @@ fn search(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
     if !tokens.space() {
         return Ok(None);
     }
-    let Ok(keyword) = tokens.token() else {
-        return Ok(None);
-    };
-    if word(&keyword).as_deref() != Some("RETURN") {
-        return Ok(None);
-    }
-    if !tokens.space() {
-        return Err("Expected RETURN options");
-    }
-    let Token::List(options) = tokens.token()? else {
-        return Err("Expected RETURN options");
-    };
-    let mut wanted = Vec::new();
-    for option in &options {
-        match word(option).as_deref() {
-            // SAVE: RFC 5182 SEARCHRES.
-            Some(o @ ("MIN" | "MAX" | "ALL" | "COUNT" | "SAVE")) => wanted.push(o.to_string()),
-            _ => return Err("Unknown SEARCH return option"),
+    let start = tokens.at;
+    let returns = match tokens.token() {
+        Ok(keyword) if word(&keyword).as_deref() == Some("RETURN") => {
+            if !tokens.space() {
+                return Err("Expected RETURN options");
+            }
+            let Token::List(options) = tokens.token()? else {
+                return Err("Expected RETURN options");
+            };
+            let mut wanted = Vec::new();
+            for option in &options {
+                match word(option).as_deref() {
+                    // SAVE: RFC 5182 SEARCHRES.
+                    Some(o @ ("MIN" | "MAX" | "ALL" | "COUNT" | "SAVE")) => {
+                        wanted.push(o.to_string())
+                    }
+                    _ => return Err("Unknown SEARCH return option"),
+                }
+            }
+            // RFC 4731 3.1: RETURN () means RETURN (ALL).
+            if wanted.is_empty() {
+                wanted.push("ALL".into());
+            }
+            if !tokens.space() {
+                return Err("Expected search criteria");
+            }
+            Some(wanted)
         }
-    }
-    // RFC 4731 3.1: RETURN () means RETURN (ALL).
-    if wanted.is_empty() {
-        wanted.push("ALL".into());
+        _ => {
+            tokens.at = start;
+            None
+        }
+    };
+    let criteria_at = tokens.at;
+    let shallow = criteria(tokens).and_then(crate::search_depth::shallow_criteria);
+    if returns.is_none() && shallow.is_none() {
+        return Ok(None);
     }
     let mut out = Vec::new();
     head(&mut out);
-    // The criteria follow as sent.
-    out.extend_from_slice(&tokens.bytes[tokens.at..]);
-    Ok(Some((out, Extension::SearchReturn(wanted))))
+    out.push(b' ');
+    match shallow {
+        Some(criteria) => {
+            out.extend_from_slice(&criteria);
+            out.extend_from_slice(b"\r\n");
+        }
+        // The criteria follow as sent.
+        None => out.extend_from_slice(&tokens.bytes[criteria_at..]),
+    }
+    Ok(Some((
+        out,
+        returns.map_or(Extension::None, Extension::SearchReturn),
+    )))
+}
+
+/// The rest of the command as tokens, or None if it cannot be read so.
+fn criteria(tokens: &mut Tokens<'_>) -> Option<Vec<Token>> {
+    let mut out = Vec::new();
+    loop {
+        out.push(tokens.token().ok()?);
+        if tokens.at_end() {
+            return Some(out);
+        }
+        if !tokens.space() {
+            return None;
+        }
+    }
 }
 
 #[cfg(test)]

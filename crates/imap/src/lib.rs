@@ -10,6 +10,7 @@ mod mime;
 mod mime_cases;
 mod parsed;
 mod response;
+mod search_depth;
 mod searchres;
 mod server;
 mod session;

@@ -79,6 +79,15 @@ r = cmd(m, "SEARCH RETURN (COUNT ALL) SUBJECT nothing-like-this")
 check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) COUNT 0$', r[0]), r)
 r = cmd(m, "SEARCH UNSEEN")
 check(r[0] == "* SEARCH 1 3 4 5", "plain SEARCH keeps its RFC 3501 answer", r)
+# Twelve terms ORed one inside the next, as clients write a long "any of":
+# deeper than the parser takes, so the server rewrites it shallow.
+chain = "".join(f'OR SUBJECT "nothing {i}" ' for i in range(10)) + 'OR SUBJECT "note 2" SUBJECT "note 4"'
+r = cmd(m, "SEARCH " + chain)
+check(r[0] == "* SEARCH 2 4", r)
+r = cmd(m, f"UID SEARCH RETURN (COUNT) UNSEEN ({chain})")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID COUNT 1$', r[0]), r)
+r = cmd(m, "SEARCH NOT (" + chain + ")")
+check(r[0] == "* SEARCH 1 3 5", r)
 "#,
     );
 }
