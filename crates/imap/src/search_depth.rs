@@ -59,6 +59,20 @@ const ONE_ARGUMENT: &[&str] = &[
     "YOUNGER",
 ];
 
+/// How many arguments follow search key `name` (upper case); for MODSEQ
+/// it depends on whether a string comes next. Unknown names, NOT, OR and
+/// sets take none.
+pub fn arguments(name: &str, string_follows: impl FnOnce() -> bool) -> usize {
+    match name {
+        n if ONE_ARGUMENT.contains(&n) => 1,
+        "HEADER" => 2,
+        // RFC 7162 3.1.5: MODSEQ ["/flags/..." all|shared|priv] n.
+        "MODSEQ" if string_follows() => 3,
+        "MODSEQ" => 1,
+        _ => 0,
+    }
+}
+
 fn parse(tokens: &mut std::iter::Peekable<std::vec::IntoIter<Token>>) -> Option<Key> {
     let first = tokens.next()?;
     let name = match &first {
@@ -82,21 +96,22 @@ fn parse(tokens: &mut std::iter::Peekable<std::vec::IntoIter<Token>>) -> Option<
             name
         }
     };
-    let arguments = match name.as_str() {
+    match name.as_str() {
         "NOT" => return Some(Key::Not(Box::new(parse(tokens)?))),
         "OR" => {
             let a = parse(tokens)?;
             let b = parse(tokens)?;
             return Some(Key::Or(Box::new(a), Box::new(b)));
         }
-        n if NO_ARGUMENT.contains(&n) => 0,
-        n if ONE_ARGUMENT.contains(&n) => 1,
-        "HEADER" => 2,
-        // RFC 7162 3.1.5: MODSEQ ["/flags/..." all|shared|priv] n.
-        "MODSEQ" if matches!(tokens.peek(), Some(Token::Str(_))) => 3,
-        "MODSEQ" => 1,
-        _ => return None,
-    };
+        n if !NO_ARGUMENT.contains(&n)
+            && !ONE_ARGUMENT.contains(&n)
+            && !matches!(n, "HEADER" | "MODSEQ") =>
+        {
+            return None;
+        }
+        _ => {}
+    }
+    let arguments = arguments(&name, || matches!(tokens.peek(), Some(Token::Str(_))));
     let mut leaf = vec![first];
     for _ in 0..arguments {
         leaf.push(tokens.next()?);
@@ -171,7 +186,7 @@ fn write(key: &Key, out: &mut Vec<u8>) {
                 }
                 match token {
                     Token::Atom(a) => out.extend_from_slice(a),
-                    Token::Str(s) => write_string(out, s),
+                    Token::Str(s) => write_text(out, s),
                     Token::List(_) => {}
                 }
             }
@@ -191,6 +206,23 @@ fn write(key: &Key, out: &mut Vec<u8>) {
             write_all(keys, out);
             out.push(b')');
         }
+    }
+}
+
+/// A string as a quoted string when it fits one (dates, charsets and
+/// MODSEQ entry names may not be literals), else as a literal.
+fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        out.push(b'"');
+        for &b in bytes {
+            if b == b'"' || b == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        write_string(out, bytes);
     }
 }
 
@@ -220,7 +252,7 @@ pub fn shallow_criteria(tokens: Vec<Token>) -> Option<Vec<u8>> {
     while tokens.peek().is_some() {
         keys.push(parse(&mut tokens)?);
     }
-    if keys.iter().map(depth).max().unwrap_or(0) < CODEC_DEPTH {
+    if keys.iter().map(depth).max().unwrap_or(0) <= CODEC_DEPTH {
         return None;
     }
     let keys: Vec<Key> = keys.into_iter().map(shallow).collect();
@@ -271,7 +303,7 @@ mod tests {
         tokens.extend(atoms("ALL"));
         let out = rewritten(tokens).unwrap();
         assert!(
-            out.starts_with("NOT (NOT HEADER X-Tag {3+}\r\na b NOT"),
+            out.starts_with("NOT (NOT HEADER X-Tag \"a b\" NOT"),
             "{out}"
         );
         assert_eq!(

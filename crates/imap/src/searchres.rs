@@ -10,38 +10,8 @@ use crate::view::{MailboxView, uid_set};
 /// 2.3.1.1 UIDs grow by one per message).
 const NOTHING: &str = "4294967295";
 
-/// Search keys whose next argument is a value, not a set: `FROM $`
-/// searches for a dollar sign.
-const TAKES_VALUE: &[&str] = &[
-    "FROM",
-    "TO",
-    "CC",
-    "BCC",
-    "SUBJECT",
-    "BODY",
-    "TEXT",
-    "KEYWORD",
-    "UNKEYWORD",
-    "HEADER",
-    "LARGER",
-    "SMALLER",
-    "CHARSET",
-    "BEFORE",
-    "ON",
-    "SINCE",
-    "SENTBEFORE",
-    "SENTON",
-    "SENTSINCE",
-    "MODSEQ",
-    "OLDER",
-    "YOUNGER",
-];
-
 /// Commands whose first argument is a set.
 const SET_COMMANDS: &[&str] = &["FETCH", "STORE", "COPY", "MOVE", "EXPUNGE"];
-
-/// Commands whose arguments are search keys (after their own options).
-const SEARCH_COMMANDS: &[&str] = &["SEARCH", "SORT", "THREAD"];
 
 #[derive(Debug, PartialEq)]
 enum Kind {
@@ -156,32 +126,70 @@ pub fn substitute(command: &[u8], view: Option<&MailboxView>) -> Option<Vec<u8>>
     let name_at = if uid_command { 2 } else { 1 };
     let name = word(name_at)?;
     let mut places = Vec::new();
-    for (i, l) in lexemes.iter().enumerate() {
-        if l.kind != Kind::Atom || &command[l.start..l.end] != b"$" {
-            continue;
-        }
-        let numbering = if SET_COMMANDS.contains(&name.as_str()) && i == name_at + 1 {
-            if uid_command {
-                Numbering::Uids
-            } else {
-                Numbering::Sequence
-            }
-        } else if SEARCH_COMMANDS.contains(&name.as_str()) && i > name_at + 1 {
-            let before = word(i - 1);
-            let value_of_key = before.as_deref().is_some_and(|w| TAKES_VALUE.contains(&w))
-                || word(i - 2).as_deref() == Some("HEADER");
-            if value_of_key {
-                continue;
-            }
-            if before.as_deref() == Some("UID") {
-                Numbering::Uids
-            } else {
-                Numbering::Sequence
-            }
+    let is_dollar = |i: usize| {
+        lexemes
+            .get(i)
+            .is_some_and(|l| l.kind == Kind::Atom && &command[l.start..l.end] == b"$")
+    };
+    if SET_COMMANDS.contains(&name.as_str()) && is_dollar(name_at + 1) {
+        let numbering = if uid_command {
+            Numbering::Uids
         } else {
-            continue;
+            Numbering::Sequence
         };
-        places.push((l.start, numbering));
+        places.push((lexemes[name_at + 1].start, numbering));
+    }
+    // Where the search keys start: after SEARCH's RETURN (...) and
+    // CHARSET, SORT's (criteria) and charset, THREAD's algorithm and
+    // charset.
+    let mut at = name_at + 1;
+    let skip_list = |mut at: usize| {
+        let mut depth = 0;
+        while let Some(l) = lexemes.get(at) {
+            at += 1;
+            match l.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => depth -= 1,
+                _ => {}
+            }
+            if depth <= 0 {
+                break;
+            }
+        }
+        at
+    };
+    let keys_at = match name.as_str() {
+        "SEARCH" => {
+            if word(at).as_deref() == Some("RETURN") {
+                at = skip_list(at + 1);
+            }
+            if word(at).as_deref() == Some("CHARSET") {
+                at += 2;
+            }
+            Some(at)
+        }
+        "SORT" => Some(skip_list(at) + 1),
+        "THREAD" => Some(at + 2),
+        _ => None,
+    };
+    // Each key is skipped with its arguments, so a `$` found where a key
+    // starts is a set, and one that is a key's value stays a value.
+    let mut at = keys_at.unwrap_or(lexemes.len());
+    while at < lexemes.len() {
+        let key = word(at).unwrap_or_default();
+        if is_dollar(at) {
+            places.push((lexemes[at].start, Numbering::Sequence));
+            at += 1;
+        } else if key == "UID" {
+            if is_dollar(at + 1) {
+                places.push((lexemes[at + 1].start, Numbering::Uids));
+            }
+            at += 2;
+        } else {
+            at += 1 + crate::search_depth::arguments(&key, || {
+                lexemes.get(at + 1).is_some_and(|l| l.kind == Kind::Str)
+            });
+        }
     }
     if places.is_empty() {
         return None;
@@ -242,6 +250,36 @@ mod tests {
             replaced("a SEARCH UNSEEN (UID $ OR $ DELETED)\r\n").as_deref(),
             Some("a SEARCH UNSEEN (UID 4294967295 OR 4294967295 DELETED)\r\n")
         );
+        // First among the keys, after options, after a value that spells
+        // a key's name.
+        for (command, expected) in [
+            (
+                "a SEARCH $ SMALLER 4096\r\n",
+                "a SEARCH 4294967295 SMALLER 4096\r\n",
+            ),
+            (
+                "a SEARCH RETURN (SAVE) CHARSET UTF-8 $\r\n",
+                "a SEARCH RETURN (SAVE) CHARSET UTF-8 4294967295\r\n",
+            ),
+            (
+                "a SEARCH SUBJECT from $\r\n",
+                "a SEARCH SUBJECT from 4294967295\r\n",
+            ),
+            (
+                "a SEARCH HEADER X-A text $\r\n",
+                "a SEARCH HEADER X-A text 4294967295\r\n",
+            ),
+            (
+                "a UID SORT (DATE) UTF-8 UID $\r\n",
+                "a UID SORT (DATE) UTF-8 UID 4294967295\r\n",
+            ),
+            (
+                "a THREAD REFERENCES UTF-8 NOT $\r\n",
+                "a THREAD REFERENCES UTF-8 NOT 4294967295\r\n",
+            ),
+        ] {
+            assert_eq!(replaced(command).as_deref(), Some(expected), "{command}");
+        }
         // The literal's data is already here: it becomes non-synchronizing.
         assert_eq!(
             replaced("a UID SEARCH SUBJECT {2}\r\n$x UID $\r\n").as_deref(),

@@ -268,6 +268,15 @@ impl Session {
         if done.status == "BAD" {
             self.bad_commands += 1;
         }
+        // RFC 5182 2.1: a SEARCH ... SAVE refused before it ran (a charset
+        // we lack) leaves `$` empty too.
+        if let Extension::SearchReturn(returns) = &self.ext
+            && returns.iter().any(|r| r == "SAVE")
+            && done.status != "OK"
+            && let Some(view) = self.selected.as_mut()
+        {
+            view.saved.clear();
+        }
         if self.selected.is_some() && done.status != "BAD" {
             self.sync_selected(expunges_allowed).await;
         }

@@ -188,19 +188,25 @@ impl Directory {
         self.store
             .sessions_end_others(account.id, None, "password-reset")
             .await?;
+        // Until none is left: a key still valid while the first ones go
+        // could make another.
         let mut revoked = Vec::new();
-        for key in self.store.api_key_list(account.id).await? {
-            if self.store.api_key_remove(account.id, &key.name).await? {
-                revoked.push(format!("API key {:?}", key.name));
+        for _ in 0..10 {
+            let keys = self.store.api_key_list(account.id).await?;
+            let devices = self.store.device_password_list(account.id).await?;
+            if keys.is_empty() && devices.is_empty() {
+                break;
             }
-        }
-        for device in self.store.device_password_list(account.id).await? {
-            if self
-                .store
-                .device_password_remove(account.id, &device.name)
-                .await?
-            {
-                revoked.push(format!("device password {:?}", device.name));
+            for key in keys {
+                if self.store.api_key_remove(account.id, &key.name).await? {
+                    revoked.push(format!("API key {:?}", key.name));
+                }
+            }
+            for device in devices {
+                let name = &device.name;
+                if self.store.device_password_remove(account.id, name).await? {
+                    revoked.push(format!("device password {name:?}"));
+                }
             }
         }
         if !revoked.is_empty() {

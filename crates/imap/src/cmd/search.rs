@@ -322,18 +322,16 @@ impl Session {
         Ok(found)
     }
 
-    /// Keeps what SEARCH RETURN (SAVE) found for `$`: with MIN or MAX only
-    /// those (RFC 5182 2.4), else all of it.
+    /// Keeps what SEARCH RETURN (SAVE) found for `$`: with MIN or MAX and
+    /// neither ALL nor COUNT only those (RFC 5182 2.4), else all of it.
     fn save_result(&mut self, seqs: &[usize], returns: &[String]) {
         let Some(view) = self.selected.as_mut() else {
             return;
         };
         let uid_of = |s: &usize| view.messages[s - 1].uid;
-        let (min, max) = (
-            returns.iter().any(|o| o == "MIN"),
-            returns.iter().any(|o| o == "MAX"),
-        );
-        let saved: Vec<u32> = if min || max {
+        let asked = |option: &str| returns.iter().any(|o| o == option);
+        let (min, max) = (asked("MIN"), asked("MAX"));
+        let saved: Vec<u32> = if (min || max) && !asked("ALL") && !asked("COUNT") {
             let mut picked = Vec::new();
             if let (true, Some(first)) = (min, seqs.first()) {
                 picked.push(uid_of(first));

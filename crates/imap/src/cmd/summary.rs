@@ -60,7 +60,8 @@ pub(crate) fn base_subject_and_reply(subject: &str) -> (String, bool) {
         // Trailers.
         loop {
             let trimmed = s.trim_end();
-            if trimmed.len() >= 5 && trimmed[trimmed.len() - 5..].eq_ignore_ascii_case("(fwd)") {
+            let tail = trimmed.len().saturating_sub(5);
+            if trimmed.as_bytes()[tail..].eq_ignore_ascii_case(b"(fwd)") {
                 s = trimmed[..trimmed.len() - 5].to_string();
                 reply = true;
             } else {
@@ -106,7 +107,7 @@ pub(crate) fn base_subject_and_reply(subject: &str) -> (String, bool) {
             }
         }
         // "[fwd: ...]" wrapping.
-        if s.len() > 6 && s[..5].eq_ignore_ascii_case("[fwd:") && s.ends_with(']') {
+        if s.len() > 6 && s.as_bytes()[..5].eq_ignore_ascii_case(b"[fwd:") && s.ends_with(']') {
             s = s[5..s.len() - 1].to_string();
             reply = true;
         }
@@ -203,6 +204,9 @@ mod tests {
             ("  many   spaces  ", "MANY SPACES"),
             ("[only blob]", "[ONLY BLOB]"),
             ("Reply needed", "REPLY NEEDED"),
+            ("Grüße aus Köln", "GRÜSSE AUS KÖLN"),
+            ("[fwd: Grüße]", "GRÜSSE"),
+            ("日本語のメール", "日本語のメール"),
         ];
         for (input, expected) in cases {
             assert_eq!(super::base_subject_and_reply(input).0, expected, "{input}");

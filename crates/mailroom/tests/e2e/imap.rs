@@ -22,6 +22,12 @@ def connect(user="bob@example.test", password=os.environ["PW"]):
 def deliver(to, subject, body="hello\r\n", sender="alice@sender.test"):
     with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
         s.sendmail(sender, [to], f"From: Alice <{sender}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{subject.replace(' ', '.')}@sender.test>\r\n\r\n{body}")
+def deliver_dated(msgs):
+    """Delivers (sender, subject, message-id, extra headers, day of
+    January 2026) to bob, in one SMTP session."""
+    with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
+        for sender, subject, mid, refs, day in msgs:
+            s.sendmail(sender, ["bob@example.test"], f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{refs}Date: 0{day} Jan 2026 10:00:00 +0000\r\n\r\nx\r\n")
 def cmd(m, text):
     """Sends one raw command; returns every response line up to its
     tagged answer, literals inlined."""
@@ -483,9 +489,7 @@ msgs = [
     ("cat@x.test", "Re: plan", "<d@x>", "References: <a@x> <b@x>\r\n", 4),
     ("dan@x.test", "Fwd: plan", "<e@x>", "In-Reply-To: <a@x>\r\n", 5),
 ]
-with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
-    for sender, subject, mid, refs, day in msgs:
-        s.sendmail(sender, ["bob@example.test"], f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{refs}Date: 0{day} Jan 2026 10:00:00 +0000\r\n\r\nx\r\n")
+deliver_dated(msgs)
 m = connect()
 caps = m.capability()[1][0].decode().split()
 check("SORT" in caps and "THREAD=REFERENCES" in caps, caps)
@@ -523,14 +527,15 @@ msgs = [
     ("ed@x.test", "Re: lost", "<l1@x>", "In-Reply-To: <gone@x>\r\n", 5),
     ("fay@x.test", "Re: lost", "<l2@x>", "In-Reply-To: <gone@x>\r\n", 6),
     ("gus@x.test", "lost", "<l0@x>", "", 7),
+    ("hal@x.test", "=?utf-8?q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=", "<u@x>", "", 8),
 ]
-with smtplib.SMTP(os.environ["MR_SMTP_HOST"], int(os.environ["MR_SMTP_PORT"])) as s:
-    for sender, subject, mid, refs, day in msgs:
-        s.sendmail(sender, ["bob@example.test"], f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: {mid}\r\n{refs}Date: 0{day} Jan 2026 10:00:00 +0000\r\n\r\nx\r\n")
+deliver_dated(msgs)
 m = connect()
 m.select("INBOX")
 typ, data = m.thread("REFERENCES", "UTF-8", "ALL")
-check(data == [b"(1 2)((3)(4))((5)(6)(7))"], data)
+check(data == [b"(1 2)((3)(4))((5)(6)(7))(8)"], data)
+typ, data = m.sort("(SUBJECT)", "UTF-8", "ALL")
+check(data == [b"8 5 6 7 3 4 1 2"], "a subject outside ASCII sorts", data)
 "#,
     );
 }

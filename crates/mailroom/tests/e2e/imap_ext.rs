@@ -123,11 +123,21 @@ m.store("1", "+FLAGS", "\\Deleted")
 m.expunge()
 r = cmd(m, "FETCH $ (UID)")
 check(r[:-1] == ["* 2 FETCH (UID 3)", "* 4 FETCH (UID 5)"], r)
-# SAVE with MIN and MAX keeps only those two, and ESEARCH still answers.
-r = cmd(m, "UID SEARCH RETURN (SAVE MIN MAX COUNT) ALL")
-check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID MIN 2 MAX 6 COUNT 5$', r[0]), r)
+# SAVE with MIN and MAX keeps only those two, and ESEARCH still answers;
+# with COUNT (or ALL) as well, it keeps everything found (RFC 5182 2.4).
+r = cmd(m, "UID SEARCH RETURN (SAVE MIN MAX) ALL")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID MIN 2 MAX 6$', r[0]), r)
 r = cmd(m, "UID FETCH $ (FLAGS)")
 check([l.split()[1] for l in r[:-1]] == ["1", "5"], r)
+r = cmd(m, "UID SEARCH RETURN (SAVE MIN COUNT) ALL")
+check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID MIN 2 COUNT 5$', r[0]), r)
+r = cmd(m, "SEARCH $ NOT 1:3")
+check(r[0] == "* SEARCH 4 5", "$ first among the keys", r)
+# A SAVE search refused for its charset empties $.
+r = cmd(m, "SEARCH RETURN (SAVE) CHARSET KOI8-R ALL")
+check(" NO [BADCHARSET" in r[-1], r)
+r = cmd(m, "FETCH $ (UID)")
+check(r == [r[-1]] and " OK " in r[-1], r)
 # Nothing found: $ names no message, and commands using it succeed.
 cmd(m, "SEARCH RETURN (SAVE) SUBJECT no-such-subject")
 r = cmd(m, "FETCH $ (UID)")
