@@ -11,7 +11,8 @@ pub fn parse(raw: &[u8]) -> Option<mailroom_spam::mime_tree::MimeTree<'_>> {
 }
 
 // mail-parser's offsets, nested messages included, count from the start of
-// the whole message, so every slice is taken from that root buffer.
+// the whole message, so every slice is taken from that root buffer (see
+// `buffer_of` for attached messages).
 fn raw_header<'a>(raw: &'a [u8], part: &MessagePart<'_>, name: HeaderName<'_>) -> Option<&'a [u8]> {
     part.headers
         .iter()
@@ -344,9 +345,7 @@ fn structure(
     string(out, encoding.as_bytes());
     out.extend_from_slice(format!(" {}", body.len()).as_bytes());
     if let PartType::Message(nested) = &part.body {
-        // A nested message's offsets count in its own buffer: the root's,
-        // or its decoded bytes when it came base64 or quoted-printable.
-        let inner = nested.raw_message();
+        let inner = buffer_of(raw, nested);
         out.push(b' ');
         envelope(out, inner, nested);
         out.push(b' ');
@@ -395,19 +394,36 @@ pub fn header_values(raw: &[u8], msg: &Message<'_>, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Where a section path leads: the message it belongs to and the part.
-/// Slice the part with the owner's `raw_message()`: a nested message sent
-/// base64 or quoted-printable counts its offsets in its decoded bytes.
-pub fn find_part<'m, 'x>(
-    msg: &'m Message<'x>,
+/// The bytes an attached message's offsets count in. Attached as is, it
+/// was parsed in place: its offsets count in the enclosing buffer, though
+/// its `raw_message()` is only its own slice of it. Sent base64 or
+/// quoted-printable, it was parsed from its decoded bytes, which
+/// `raw_message()` holds and its offsets count in.
+pub fn buffer_of<'a>(outer: &'a [u8], nested: &'a Message<'_>) -> &'a [u8] {
+    let inner = nested.raw_message();
+    let (o, i) = (outer.as_ptr() as usize, inner.as_ptr() as usize);
+    if i >= o && i + inner.len() <= o + outer.len() {
+        outer
+    } else {
+        inner
+    }
+}
+
+/// Where a section path leads: the bytes to slice it from (see
+/// [`buffer_of`]), the message it belongs to, and the part.
+pub fn find_part<'a, 'x>(
+    raw: &'a [u8],
+    msg: &'a Message<'x>,
     path: &[u32],
-) -> Option<(&'m Message<'x>, &'m MessagePart<'x>)> {
+) -> Option<(&'a [u8], &'a Message<'x>, &'a MessagePart<'x>)> {
+    let mut buffer = raw;
     let mut message = msg;
     let mut part = msg.root_part();
     for (depth, &n) in path.iter().enumerate() {
         if depth > 0
             && let PartType::Message(nested) = &part.body
         {
+            buffer = buffer_of(buffer, nested);
             message = nested;
             part = nested.root_part();
         }
@@ -420,7 +436,7 @@ pub fn find_part<'m, 'x>(
             _ => return None,
         }
     }
-    Some((message, part))
+    Some((buffer, message, part))
 }
 
 /// The bytes of a part's body (for message/rfc822: the whole message).
@@ -502,13 +518,15 @@ inner body\r\n\
     #[test]
     fn sections_of_a_nested_message() {
         let msg = parse(NESTED).unwrap();
-        let (_, p) = find_part(&msg, &[1]).unwrap();
-        assert_eq!(part_body(NESTED, p), b"Hello");
-        let (_, p) = find_part(&msg, &[2]).unwrap();
-        assert!(part_body(NESTED, p).starts_with(b"From: x@y.test\r\n"));
-        let (_, p) = find_part(&msg, &[2, 1]).unwrap();
-        assert_eq!(part_body(NESTED, p), b"inner body");
-        assert!(find_part(&msg, &[3]).is_none());
+        let (buffer, _, p) = find_part(NESTED, &msg, &[1]).unwrap();
+        assert_eq!(part_body(buffer, p), b"Hello");
+        let (buffer, _, p) = find_part(NESTED, &msg, &[2]).unwrap();
+        assert!(part_body(buffer, p).starts_with(b"From: x@y.test\r\n"));
+        let (buffer, inner, p) = find_part(NESTED, &msg, &[2, 1]).unwrap();
+        assert_eq!(part_body(buffer, p), b"inner body");
+        // The attached message's own header, from the enclosing buffer.
+        assert!(part_header(buffer, inner.root_part()).starts_with(b"From: x@y.test\r\n"));
+        assert!(find_part(NESTED, &msg, &[3]).is_none());
         let fields = header_fields(
             part_header(NESTED, msg.root_part()),
             &["subject".into(), "to".into()],
@@ -548,9 +566,9 @@ Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/p
         let s = text(out);
         assert!(s.contains("\"BASE64\""), "{s}");
         assert!(s.contains("\"inside\""), "the nested envelope: {s}");
-        let (owner, p) = find_part(&msg, &[2, 1]).unwrap();
-        assert_eq!(part_body(owner.raw_message(), p), b"inner body");
-        let PartType::Message(inner) = &find_part(&msg, &[2]).unwrap().1.body else {
+        let (buffer, _, p) = find_part(RAW, &msg, &[2, 1]).unwrap();
+        assert_eq!(part_body(buffer, p), b"inner body");
+        let PartType::Message(inner) = &find_part(RAW, &msg, &[2]).unwrap().2.body else {
             panic!("not a message part");
         };
         assert_eq!(

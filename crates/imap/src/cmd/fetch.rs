@@ -142,14 +142,19 @@ fn section_name(section: &Option<Section<'_>>) -> String {
     }
 }
 
-/// The message a HEADER/TEXT section with a path refers to.
-fn nested<'m, 'x>(msg: &'m Message<'x>, path: &Option<Part>) -> Option<&'m Message<'x>> {
+/// The message a HEADER/TEXT section with a path refers to, and the bytes
+/// its offsets count in.
+fn nested<'a, 'x>(
+    raw: &'a [u8],
+    msg: &'a Message<'x>,
+    path: &Option<Part>,
+) -> Option<(&'a [u8], &'a Message<'x>)> {
     match path {
-        None => Some(msg),
+        None => Some((raw, msg)),
         Some(p) => {
-            let (_, part) = mime::find_part(msg, &part_path(p))?;
+            let (buffer, _, part) = mime::find_part(raw, msg, &part_path(p))?;
             match &part.body {
-                PartType::Message(inner) => Some(inner),
+                PartType::Message(inner) => Some((mime::buffer_of(buffer, inner), inner)),
                 _ => None,
             }
         }
@@ -163,27 +168,27 @@ fn section_bytes(raw: &[u8], msg: Option<&Message<'_>>, section: &Option<Section
     let Some(msg) = msg else {
         return Vec::new();
     };
-    let header_of = |m: &Message<'_>| mime::part_header(m.raw_message(), m.root_part()).to_vec();
+    let header_of =
+        |(buffer, m): (&[u8], &Message<'_>)| mime::part_header(buffer, m.root_part()).to_vec();
     let names = |list: &[imap_codec::imap_types::core::AString<'_>]| {
         list.iter()
             .map(|n| String::from_utf8_lossy(n.as_ref()).into_owned())
             .collect::<Vec<_>>()
     };
-    let found =
-        match section {
-            Section::Part(p) => mime::find_part(msg, &part_path(p))
-                .map(|(owner, part)| mime::part_body(owner.raw_message(), part).to_vec()),
-            Section::Mime(p) => mime::find_part(msg, &part_path(p))
-                .map(|(owner, part)| mime::part_header(owner.raw_message(), part).to_vec()),
-            Section::Header(p) => nested(msg, p).map(header_of),
-            Section::Text(p) => {
-                nested(msg, p).map(|m| mime::part_body(m.raw_message(), m.root_part()).to_vec())
-            }
-            Section::HeaderFields(p, list) => nested(msg, p)
-                .map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), false)),
-            Section::HeaderFieldsNot(p, list) => nested(msg, p)
-                .map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), true)),
-        };
+    let found = match section {
+        Section::Part(p) => mime::find_part(raw, msg, &part_path(p))
+            .map(|(buffer, _, part)| mime::part_body(buffer, part).to_vec()),
+        Section::Mime(p) => mime::find_part(raw, msg, &part_path(p))
+            .map(|(buffer, _, part)| mime::part_header(buffer, part).to_vec()),
+        Section::Header(p) => nested(raw, msg, p).map(header_of),
+        Section::Text(p) => {
+            nested(raw, msg, p).map(|(buffer, m)| mime::part_body(buffer, m.root_part()).to_vec())
+        }
+        Section::HeaderFields(p, list) => nested(raw, msg, p)
+            .map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), false)),
+        Section::HeaderFieldsNot(p, list) => nested(raw, msg, p)
+            .map(|m| mime::header_fields(&header_of(m), &names(list.as_ref()), true)),
+    };
     found.unwrap_or_default()
 }
 
@@ -210,10 +215,10 @@ fn binary_bytes(raw: &[u8], msg: Option<&Message<'_>>, path: &[u32]) -> Result<V
     if path.is_empty() {
         return Ok(raw.to_vec());
     }
-    let Some((owner, part)) = msg.and_then(|m| mime::find_part(m, path)) else {
+    let Some((buffer, _, part)) = msg.and_then(|m| mime::find_part(raw, m, path)) else {
         return Ok(Vec::new());
     };
-    let body = mime::part_body(owner.raw_message(), part);
+    let body = mime::part_body(buffer, part);
     if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
         return Ok(body.to_vec());
     }

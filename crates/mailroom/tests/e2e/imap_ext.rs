@@ -182,6 +182,38 @@ for command in ["FETCH 1:* (FLAGS)", "UID FETCH 1:* (FLAGS)"]:
 }
 
 #[test]
+fn attached_messages_are_fetched_by_their_own_sections() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+inner = "From: In <in@x.net>\r\nSubject: inner simple\r\nDate: Mon, 03 Mar 2025 09:00:00 +0000\r\n\r\ninner body line\r\n"
+forwarded = ("From: a@b.test\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+             "--b\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--b--\r\n")
+whole = "From: a@b.test\r\nSubject: fwd2\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n" + inner
+m = connect()
+for message in (forwarded, whole):
+    check(m.append("INBOX", None, None, message.encode())[0] == "OK")
+m.select("INBOX")
+# RFC 9051 6.4.5: the parts of an attached message are numbered below it;
+# 7.5.2: its BODYSTRUCTURE carries its ENVELOPE and body.
+r = cmd(m, "FETCH 1 (BODY.PEEK[2.HEADER.FIELDS (SUBJECT)] BODY.PEEK[2.TEXT] BODY.PEEK[2.1] BODY.PEEK[2.MIME])")
+text = "".join(r)
+check('Subject: inner simple\r\n\r\n' in text, r)
+check(text.count("inner body line") == 2, r)
+check("Content-Type: message/rfc822" in text, r)
+r = cmd(m, "FETCH 1 (BODYSTRUCTURE)")
+check('("Mon, 03 Mar 2025 09:00:00 +0000" "inner simple" (("In" NIL "in" "x.net"))' in r[0], r)
+check('("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 15 0' in r[0], "the line end before a boundary is the boundary's", r)
+r = cmd(m, "FETCH 2 (BODY.PEEK[1.HEADER] BODY.PEEK[1.TEXT] BODY[1])")
+text = "".join(r)
+check("Subject: inner simple" in text and text.count("inner body line") == 2, r)
+"#,
+    );
+}
+
+#[test]
 fn binary_fetch_undoes_transfer_encodings() {
     let server = bob();
     run(
