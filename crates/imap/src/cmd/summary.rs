@@ -12,7 +12,8 @@ pub(crate) struct Summary {
     pub arrival: i64,
     /// The Date header, or the arrival time without one (RFC 5256 2.2).
     pub date: i64,
-    /// Upper-cased base subject (RFC 5256 2.1).
+    /// Base subject (RFC 5256 2.1), ASCII letters upper-cased: sorting
+    /// compares octets under i;ascii-casemap (RFC 5256 3).
     pub subject: String,
     /// The subject was a reply's or a forward's (`Re:`, `Fwd:`, `(fwd)`).
     pub reply: bool,
@@ -30,13 +31,13 @@ fn first_mailbox(address: Option<&Address<'_>>) -> (String, String) {
     let first = address.and_then(|a| a.first());
     let mailbox = first
         .and_then(|a| a.address.as_deref())
-        .map(|e| e.split('@').next().unwrap_or(e).to_uppercase())
+        .map(|e| e.split('@').next().unwrap_or(e).to_ascii_uppercase())
         .unwrap_or_default();
     // RFC 5957: the display name, else the address.
     let display = first
         .and_then(|a| a.name.as_deref().or(a.address.as_deref()))
         .unwrap_or_default()
-        .to_uppercase();
+        .to_ascii_uppercase();
     (mailbox, display)
 }
 
@@ -49,7 +50,8 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
 }
 
 /// RFC 5256 2.1: the subject without Re:/Fwd: prefixes, [blob]s, "(fwd)"
-/// trailers and extra white space, upper-cased for comparison; and
+/// trailers and extra white space, ASCII letters upper-cased for
+/// comparison (i;ascii-casemap, RFC 4790 9.2); and
 /// whether taking it off removed a reply's or a forward's marks (for
 /// THREAD REFERENCES step 5).
 pub(crate) fn base_subject_and_reply(subject: &str) -> (String, bool) {
@@ -115,7 +117,7 @@ pub(crate) fn base_subject_and_reply(subject: &str) -> (String, bool) {
             break;
         }
     }
-    (s.trim().to_uppercase(), reply)
+    (s.trim().to_ascii_uppercase(), reply)
 }
 
 fn summarize(
@@ -204,8 +206,8 @@ mod tests {
             ("  many   spaces  ", "MANY SPACES"),
             ("[only blob]", "[ONLY BLOB]"),
             ("Reply needed", "REPLY NEEDED"),
-            ("Grüße aus Köln", "GRÜSSE AUS KÖLN"),
-            ("[fwd: Grüße]", "GRÜSSE"),
+            ("Grüße aus Köln", "GRüßE AUS KöLN"),
+            ("[fwd: Grüße]", "GRüßE"),
             ("日本語のメール", "日本語のメール"),
         ];
         for (input, expected) in cases {
