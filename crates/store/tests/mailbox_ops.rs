@@ -99,6 +99,10 @@ async fn create_rename_with_children_subscribe_and_delete() {
         .mailbox_create(account.id, "Jobs", None)
         .await
         .unwrap();
+    // Within the same second, yet a new UIDVALIDITY (RFC 3501 2.3.1.1): a
+    // client must not take the new mailbox's UID 1 for the old one's.
+    let again = mailbox(&store, &account, "Jobs").await;
+    assert!(again.uidvalidity > jobs.uidvalidity, "{again:?} {jobs:?}");
     let old = store.message_list(jobs.id).await.unwrap();
     assert_eq!(old.len(), 1);
     assert!(old[0].expunged_at.is_some());

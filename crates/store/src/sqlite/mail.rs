@@ -32,7 +32,19 @@ pub(crate) fn mailbox_create(
     now: i64,
 ) -> Result<i64> {
     // RFC 3501 2.3.1.1: a new incarnation of a name must not reuse an old
-    // UIDVALIDITY; the clock plus the row id keeps them apart.
+    // UIDVALIDITY. The clock, but never one handed out before: a mailbox
+    // deleted and created again within a second gets the next value.
+    let last: i64 = conn
+        .prepare_cached("SELECT value FROM server_settings WHERE name = 'uidvalidity'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let uidvalidity = now.clamp(1, i64::from(u32::MAX)).max(last + 1);
+    conn.prepare_cached(
+        "INSERT INTO server_settings (name, value) VALUES ('uidvalidity', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![uidvalidity])?;
     conn.execute(
         "INSERT INTO mailboxes (account_id, name, special_use, uidvalidity)
          VALUES (?1, ?2, ?3, ?4)",
@@ -40,7 +52,7 @@ pub(crate) fn mailbox_create(
             account_id,
             name,
             special_use.map(SpecialUse::as_str),
-            (now as u32).max(1)
+            uidvalidity as u32
         ],
     )?;
     Ok(conn.last_insert_rowid())
