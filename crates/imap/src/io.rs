@@ -178,11 +178,19 @@ impl ImapIo {
             if let FragmentInfo::Line {
                 announcement: None, ..
             } = fragment
-                && announces_huge_literal(self.fragments.fragment_bytes(fragment))
+                && let Some(mode) = huge_literal(self.fragments.fragment_bytes(fragment))
             {
-                // A literal longer than any count we read: its bytes will
-                // follow and must never be taken for commands (RFC 7888 4).
                 let tag = self.fragments.decode_tag().map(|t| t.inner().to_string());
+                if mode == LiteralMode::Sync {
+                    // Its client waits for a go-ahead it will not get: the
+                    // command is over, the session goes on.
+                    self.fragments.skip_message();
+                    self.queued = None;
+                    return Ok(Received::TooBig { tag });
+                }
+                // A non-synchronizing literal longer than any count we
+                // read: its bytes follow and must never be taken for
+                // commands (RFC 7888 4).
                 return Ok(Received::Unreadable { tag });
             }
             if self.fragments.is_message_complete() {
@@ -210,23 +218,25 @@ impl ImapIo {
 }
 
 /// A line ending in a literal announcement (`{n}` or `{n+}`) whose length
-/// does not fit in 32 bits.
-fn announces_huge_literal(line: &[u8]) -> bool {
+/// does not fit in 32 bits, and whether the client waits before sending.
+fn huge_literal(line: &[u8]) -> Option<LiteralMode> {
     let line = line
         .strip_suffix(b"\r\n")
         .or_else(|| line.strip_suffix(b"\n"))
         .unwrap_or(line);
-    let Some(inside) = line.strip_suffix(b"}").and_then(|l| {
+    let inside = line.strip_suffix(b"}").and_then(|l| {
         let open = l.iter().rposition(|&b| b == b'{')?;
         Some(&l[open + 1..])
-    }) else {
-        return false;
-    };
-    let digits = inside
+    })?;
+    let (digits, mode) = match inside
         .strip_suffix(b"+")
         .or_else(|| inside.strip_suffix(b"-"))
-        .unwrap_or(inside);
-    !digits.is_empty()
+    {
+        Some(digits) => (digits, LiteralMode::NonSync),
+        None => (inside, LiteralMode::Sync),
+    };
+    let huge = !digits.is_empty()
         && digits.iter().all(u8::is_ascii_digit)
-        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u32>().is_err())
+        && std::str::from_utf8(digits).is_ok_and(|d| d.parse::<u32>().is_err());
+    huge.then_some(mode)
 }

@@ -316,6 +316,18 @@ rf.readline()
 raw.sendall(b"x1 APPEND INBOX {99999999999+}\r\nx2 NOOP\r\n")
 got = rf.read().decode()
 check(got.startswith("x1 BAD") and "* BYE" in got and "x2" not in got, got)
+# A synchronizing one sends nothing before our go-ahead: refused, and the
+# session goes on (RFC 9051 7.5).
+raw = CTX.wrap_socket(socket.create_connection((HOST, IMAPS)))
+rf = raw.makefile("rb")
+rf.readline()
+raw.sendall(b"y1 APPEND INBOX {99999999999}\r\n")
+line = rf.readline().decode()
+check(line.startswith("y1 NO [TOOBIG]"), line)
+raw.sendall(b"y2 NOOP\r\n")
+line = rf.readline().decode()
+check(line.startswith("y2 OK"), line)
+raw.close()
 # RFC 3501 5.1: INBOX is case-insensitive as a parent too.
 typ, data = m.create("inbox/Lists")
 check(typ == "OK", data)
