@@ -261,6 +261,9 @@ impl Session {
                 | CommandBody::Sort { uid: false, .. }
                 | CommandBody::Thread { uid: false, .. }
         );
+        if self.selected_mailbox_deleted() {
+            return;
+        }
         let done = self.dispatch(&tag, body).await;
         if done.status.is_empty() || self.io.is_none() {
             return;
@@ -283,6 +286,19 @@ impl Session {
         let code = done.code.map(|c| format!("[{c}] ")).unwrap_or_default();
         let line = format!("{tag} {} {code}{}\r\n", done.status, done.text);
         self.io().write_str(&line);
+    }
+
+    /// The selected mailbox was deleted elsewhere: its messages and
+    /// numbers are gone, and nothing a command could do with them is
+    /// true any more. The session ends, as Dovecot's does; the client
+    /// reconnects and sees the mailboxes as they are.
+    pub fn selected_mailbox_deleted(&mut self) -> bool {
+        if !self.selected.as_mut().is_some_and(MailboxView::deleted) {
+            return false;
+        }
+        self.untagged("BYE The selected mailbox was deleted by another session");
+        self.logout = true;
+        true
     }
 
     /// Announces what changed in the selected mailbox.

@@ -183,6 +183,13 @@ impl MailboxView {
     }
 
     /// Takes the changes of this mailbox this view has not absorbed yet.
+    /// The mailbox was deleted (by another session or device) since the
+    /// view last looked.
+    pub fn deleted(&mut self) -> bool {
+        self.drain_events();
+        self.gone
+    }
+
     fn drain_events(&mut self) {
         match self.shared.changes_since(self.version) {
             Some((events, version)) => {

@@ -25,6 +25,10 @@ impl Session {
             };
             match received {
                 None => {
+                    if self.selected_mailbox_deleted() {
+                        let _ = self.io().flush().await;
+                        return Done::silent();
+                    }
                     // Something changed: announce it now (expunges allowed).
                     self.sync_selected(true).await;
                     if self.io().flush().await.is_err() {

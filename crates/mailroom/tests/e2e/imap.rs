@@ -557,6 +557,41 @@ check(data == [b"8 5 6 7 3 4 1 2 9"], "subjects outside ASCII sort by octets", d
 }
 
 #[test]
+fn a_mailbox_deleted_under_another_session_ends_that_session() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+a = connect()
+b = connect()
+c = connect()
+for name in ("Old", "Older"):
+    check(a.create(name)[0] == "OK")
+    check(a.append(name, None, None, b"Subject: x\r\n\r\nx\r\n")[0] == "OK")
+b.select("Old")
+c.select("Older")
+# c waits in IDLE; b's next command finds the mailbox gone.
+tag = c._new_tag().decode()
+c.send(f"{tag} IDLE\r\n".encode())
+check(c._get_line().startswith(b"+"))
+check(a.delete("Old")[0] == "OK" and a.delete("Older")[0] == "OK")
+try:
+    b.noop()
+    check(False, "b's session should have ended")
+except imaplib.IMAP4.abort as e:
+    check("deleted" in str(e), e)
+line = c._get_line()
+check(line.startswith(b"* BYE") and b"deleted" in line, line)
+# Deleting one's own selected mailbox just leaves the selected state.
+check(a.create("Mine")[0] == "OK")
+a.select("Mine")
+check(a.delete("Mine")[0] == "OK")
+check(a.noop()[0] == "OK")
+"#,
+    );
+}
+
+#[test]
 fn one_account_cannot_take_every_connection() {
     let server = bob();
     run(
