@@ -183,11 +183,10 @@ impl MailboxView {
     }
 
     /// Takes the changes of this mailbox this view has not absorbed yet.
-    /// The mailbox was deleted (by another session or device) since the
-    /// view last looked.
+    /// The mailbox was deleted (by another session or device). Asked of
+    /// the shared state, so changes not announced yet stay unread.
     pub fn deleted(&mut self) -> bool {
-        self.drain_events();
-        self.gone
+        self.gone || self.shared.is_deleted()
     }
 
     fn drain_events(&mut self) {

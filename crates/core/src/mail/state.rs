@@ -88,12 +88,15 @@ pub struct SharedMailbox {
     pub mailbox_id: i64,
     inner: RwLock<Inner>,
     version: watch::Sender<u64>,
+    /// The mailbox was deleted; sessions that have it open must let go.
+    deleted: std::sync::atomic::AtomicBool,
 }
 
 impl SharedMailbox {
     fn new(mailbox_id: i64, state: Snapshot) -> Self {
         Self {
             mailbox_id,
+            deleted: std::sync::atomic::AtomicBool::new(false),
             version: watch::Sender::new(state.version),
             inner: RwLock::new(Inner {
                 keywords: state
@@ -126,6 +129,11 @@ impl SharedMailbox {
         }
         let start = inner.log.len() - missing;
         Some((inner.log.range(start..).cloned().collect(), current))
+    }
+
+    /// Whether the mailbox was deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Every keyword the mailbox's messages have had, sorted.
@@ -301,6 +309,9 @@ impl MailboxStates {
                 let shared = shared.clone();
                 if deleted {
                     entries.remove(&mailbox_id);
+                    shared
+                        .deleted
+                        .store(true, std::sync::atomic::Ordering::Release);
                 }
                 drop(entries);
                 shared.apply(event);
