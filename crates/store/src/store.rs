@@ -86,6 +86,8 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a mailbox; its messages stay recoverable as tombstones.
     async fn mailbox_delete(&self, account_id: i64, name: &str) -> Result<()>;
     async fn mailbox_subscribe(&self, account_id: i64, name: &str, subscribed: bool) -> Result<()>;
+    /// The names subscribed to, their mailboxes existing or not.
+    async fn mailbox_subscriptions(&self, account_id: i64) -> Result<Vec<String>>;
     /// Adds a message to one mailbox (IMAP APPEND, imports).
     async fn append(
         &self,

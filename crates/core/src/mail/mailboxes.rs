@@ -179,7 +179,16 @@ impl Mail {
     }
 
     pub async fn subscribe(&self, account_id: i64, name: &str, on: bool) -> Result<()> {
-        Ok(self.store.mailbox_subscribe(account_id, name, on).await?)
+        self.store.mailbox_subscribe(account_id, name, on).await?;
+        // The mailbox rows held in memory carry the subscription too.
+        self.events
+            .publish(MailboxEvent::MailboxesChanged { account_id });
+        Ok(())
+    }
+
+    /// The names subscribed to, their mailboxes existing or not.
+    pub async fn subscriptions(&self, account_id: i64) -> Result<Vec<String>> {
+        Ok(self.store.mailbox_subscriptions(account_id).await?)
     }
 
     /// Live messages of a mailbox in UID order.

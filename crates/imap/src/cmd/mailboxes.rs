@@ -211,6 +211,19 @@ impl Session {
                 }
             }
         }
+        if options.select_subscribed {
+            let extra = match self
+                .subscribed_without_mailbox(&mailboxes, &full, subscribed_only)
+                .await
+            {
+                Ok(extra) => extra,
+                Err(done) => return done,
+            };
+            for (name, attributes) in extra {
+                let name = quote(&self.wire_name(&name));
+                self.untagged(&format!("{command} ({attributes}) \"/\" {name}"));
+            }
+        }
         // RFC 3501 6.3.8: a level of the hierarchy that is no mailbox
         // (a parent deleted, or never created) is listed as one that
         // cannot be selected, so clients can walk down to its children.
@@ -225,6 +238,45 @@ impl Session {
             }
         }
         Done::ok(format!("{command} completed"))
+    }
+
+    /// Names LSUB or LIST (SUBSCRIBED) shows beyond the subscribed
+    /// mailboxes: subscriptions whose mailbox is gone (RFC 3501 6.3.6 keeps
+    /// them; RFC 5258 3.1 \\NonExistent), and for LSUB the unsubscribed
+    /// parent a `%` reaches above a subscribed name (RFC 3501 6.3.9).
+    async fn subscribed_without_mailbox(
+        &self,
+        mailboxes: &[Mailbox],
+        patterns: &[String],
+        lsub: bool,
+    ) -> Result<std::collections::BTreeMap<String, &'static str>, Done> {
+        let subscribed = match self.server.mail.subscriptions(self.account_id()).await {
+            Ok(s) => s,
+            Err(e) => return Err(refuse(e)),
+        };
+        let matches = |name: &str| patterns.iter().any(|p| matches_pattern(p, name));
+        let exists = |name: &str| mailboxes.iter().any(|m| m.name == name);
+        let mut extra = std::collections::BTreeMap::new();
+        for name in &subscribed {
+            if !exists(name) && matches(name) {
+                let attributes = if lsub {
+                    "\\Noselect"
+                } else {
+                    "\\NonExistent \\Subscribed"
+                };
+                extra.insert(name.clone(), attributes);
+            }
+            if lsub && !matches(name) {
+                let mut ancestor = name.as_str();
+                while let Some((parent, _)) = ancestor.rsplit_once(DELIMITER) {
+                    if matches(parent) && !subscribed.iter().any(|s| s == parent) {
+                        extra.insert(parent.to_string(), "\\Noselect");
+                    }
+                    ancestor = parent;
+                }
+            }
+        }
+        Ok(extra)
     }
 
     pub(crate) async fn status(

@@ -8,7 +8,9 @@ use crate::{
 };
 
 const MAILBOX_COLUMNS: &str =
-    "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed";
+    "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq,
+     EXISTS (SELECT 1 FROM subscriptions s
+             WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)";
 
 fn mailbox_from_row(row: &Row<'_>) -> rusqlite::Result<Mailbox> {
     let special: Option<String> = row.get(3)?;
@@ -55,7 +57,11 @@ pub(crate) fn mailbox_create(
             uidvalidity as u32
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    // New mailboxes start subscribed, so every client shows them.
+    conn.prepare_cached("INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?1, ?2)")?
+        .execute(params![account_id, name])?;
+    Ok(id)
 }
 
 pub(crate) fn mailbox_by_name(

@@ -64,6 +64,17 @@ pub(crate) fn rename(
             "UPDATE mailboxes SET name = ?2 WHERE id = ?1",
             params![id, new_name],
         )?;
+        // The subscription goes with the mailbox.
+        let moved = conn.execute(
+            "DELETE FROM subscriptions WHERE account_id = ?1 AND name = ?2",
+            params![account_id, name],
+        )?;
+        if moved > 0 {
+            conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?1, ?2)",
+                params![account_id, new_name],
+            )?;
+        }
     }
     Ok(Expunged::default())
 }
@@ -88,13 +99,41 @@ pub(crate) fn delete(conn: &Connection, account_id: i64, name: &str, now: i64) -
     Ok(())
 }
 
+/// RFC 3501 6.3.6-7: SUBSCRIBE names an existing mailbox; UNSUBSCRIBE
+/// takes any name on the list, its mailbox deleted or not.
 pub(crate) fn subscribe(conn: &Connection, account_id: i64, name: &str, on: bool) -> Result<()> {
-    let mailbox = live_mailbox(conn, account_id, name)?;
-    conn.execute(
-        "UPDATE mailboxes SET subscribed = ?2 WHERE id = ?1",
-        params![mailbox.id, on],
+    // RFC 3501 5.1: INBOX in any case.
+    let name = if name.eq_ignore_ascii_case("INBOX") {
+        "INBOX"
+    } else {
+        name
+    };
+    if on {
+        let mailbox = live_mailbox(conn, account_id, name)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?1, ?2)",
+            params![account_id, mailbox.name],
+        )?;
+        return Ok(());
+    }
+    let removed = conn.execute(
+        "DELETE FROM subscriptions WHERE account_id = ?1 AND name = ?2",
+        params![account_id, name],
     )?;
+    if removed == 0 {
+        live_mailbox(conn, account_id, name)?;
+    }
     Ok(())
+}
+
+/// The names an account subscribed to, existing mailboxes or not.
+pub(crate) fn subscriptions(conn: &Connection, account_id: i64) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name FROM subscriptions WHERE account_id = ?1 ORDER BY name")?;
+    let names = stmt
+        .query_map(params![account_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
 }
 
 fn live_uids(conn: &Connection, mailbox_id: i64) -> Result<Vec<u32>> {

@@ -312,6 +312,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn mailbox_subscriptions(&self, account_id: i64) -> Result<Vec<String>> {
+        self.read(move |c| mailbox_ops::subscriptions(c, account_id))
+            .await
+    }
+
     async fn append(
         &self,
         mailbox_id: i64,

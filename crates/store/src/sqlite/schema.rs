@@ -367,6 +367,17 @@ const MIGRATIONS: &[&str] = &[
         passed_at INTEGER
     );
     "#,
+    // v7: subscriptions are names, kept when their mailbox is deleted
+    // (RFC 3501 6.3.6: a server must not drop them on its own).
+    r#"
+    CREATE TABLE subscriptions (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO subscriptions (account_id, name)
+        SELECT account_id, name FROM mailboxes WHERE subscribed = 1 AND deleted_at IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
