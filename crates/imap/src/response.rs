@@ -76,7 +76,7 @@ pub fn flag_list(flags: Flags, keywords: &[String], recent: bool) -> String {
 }
 
 /// Writes `(\\Seen $Label)` without building a string per message.
-pub fn write_flags(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
+pub fn write_flags(out: &mut Vec<u8>, flags: Flags, keywords: &[String], recent: bool) {
     out.push(b'(');
     let mut first = true;
     let mut sep = |out: &mut Vec<u8>| {
@@ -89,6 +89,10 @@ pub fn write_flags(out: &mut Vec<u8>, flags: Flags, keywords: &[String]) {
             sep(out);
             out.extend_from_slice(name.as_bytes());
         }
+    }
+    if recent {
+        sep(out);
+        out.extend_from_slice(b"\\Recent");
     }
     for keyword in keywords {
         sep(out);
@@ -128,7 +132,10 @@ mod tests {
         );
         assert_eq!(internal_date(0), "\"01-Jan-1970 00:00:00 +0000\"");
         let mut out = Vec::new();
-        write_flags(&mut out, Flags::SEEN.union(Flags::DELETED), &["$X".into()]);
+        write_flags(&mut out, Flags::SEEN.union(Flags::DELETED), &["$X".into()], false);
         assert_eq!(out, b"(\\Seen \\Deleted $X)");
+        out.clear();
+        write_flags(&mut out, Flags(0), &[], true);
+        assert_eq!(out, b"(\\Recent)");
     }
 }

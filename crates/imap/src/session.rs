@@ -135,6 +135,7 @@ impl Session {
             expunges,
             vanished: self.enabled.qresync,
             modseq: self.enabled.condstore || self.enabled.qresync,
+            recent: !self.enabled.rev2,
         }
     }
 
@@ -304,10 +305,34 @@ impl Session {
     /// Announces what changed in the selected mailbox.
     pub async fn sync_selected(&mut self, expunges: bool) {
         let announce = self.announce(expunges);
+        let mail = self.server.mail.clone();
         let Some(view) = self.selected.as_mut() else {
             return;
         };
-        let lines = view.sync(announce);
+        let before = view.uidnext;
+        let mut lines = view.sync(announce);
+        if view.uidnext > before {
+            // New mail: \Recent here if this session is the first to see
+            // it (RFC 3501 2.3.2); EXAMINE looks without taking.
+            let from = if view.read_only {
+                Some(mail.recent_from(&view.mailbox).max(before))
+            } else {
+                let up_to = view.uidnext;
+                match mail.claim_recent(&view.mailbox, view.shared(), up_to).await {
+                    Ok(from) => from,
+                    Err(error) => {
+                        tracing::warn!(%error, "claiming recent messages failed");
+                        None
+                    }
+                }
+            };
+            if let Some(from) = from {
+                view.add_recent(from, view.uidnext);
+            }
+            if announce.recent {
+                lines.push(format!("* {} RECENT", view.recent_count()));
+            }
+        }
         let io = self.io.as_mut().expect("the session has its connection");
         for line in lines {
             io.write_str(&line);

@@ -42,6 +42,9 @@ pub struct MailboxView {
     /// UIDs the last `SEARCH RETURN (SAVE)` found (RFC 5182), named `$`;
     /// empty after SELECT.
     pub saved: Vec<u32>,
+    /// UID ranges `[from, to)` that are \\Recent in this session (RFC 3501
+    /// 2.3.2): it was the first to be told of them.
+    recent: Vec<(u32, u32)>,
 }
 
 /// How changes are announced to this client.
@@ -53,6 +56,8 @@ pub struct Announce {
     pub vanished: bool,
     /// CONDSTORE enabled: FETCH responses carry MODSEQ.
     pub modseq: bool,
+    /// \\Recent is shown (IMAP4rev1; IMAP4rev2 dropped it).
+    pub recent: bool,
 }
 
 impl MailboxView {
@@ -80,7 +85,37 @@ impl MailboxView {
             lagged: false,
             gone: false,
             saved: Vec::new(),
+            recent: Vec::new(),
         })
+    }
+
+    /// The shared state this view follows.
+    pub fn shared(&self) -> &SharedMailbox {
+        &self.shared
+    }
+
+    /// Marks UIDs `[from, to)` \\Recent in this session.
+    pub fn add_recent(&mut self, from: u32, to: u32) {
+        if from < to {
+            self.recent.push((from, to));
+        }
+    }
+
+    pub fn is_recent(&self, uid: u32) -> bool {
+        self.recent
+            .iter()
+            .any(|&(from, to)| (from..to).contains(&uid))
+    }
+
+    /// Messages in the view that are \\Recent here.
+    pub fn recent_count(&self) -> usize {
+        self.recent
+            .iter()
+            .map(|&(from, to)| {
+                partition_point(&self.messages, |m| m.uid < to)
+                    - partition_point(&self.messages, |m| m.uid < from)
+            })
+            .sum()
     }
 
     /// Keywords in use in the mailbox, for the FLAGS response.
@@ -289,9 +324,10 @@ impl MailboxView {
                 } else {
                     String::new()
                 };
+                let recent = announce.recent && self.is_recent(uid);
                 lines.push(format!(
                     "* {seq} FETCH (UID {uid} FLAGS {}{modseq})",
-                    flag_list(m.flags, &m.keywords, false)
+                    flag_list(m.flags, &m.keywords, recent)
                 ));
             }
         }

@@ -369,6 +369,9 @@ pub struct Mailbox {
     pub uidnext: u32,
     pub highestmodseq: u64,
     pub subscribed: bool,
+    /// The first UID no session has been told of yet: from here on the
+    /// messages are \\Recent (RFC 3501 2.3.2) for the next one to look.
+    pub recent_uid: u32,
 }
 
 /// System flags of RFC 3501 2.3.2, as a bit set.

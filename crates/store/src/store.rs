@@ -86,6 +86,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a mailbox; its messages stay recoverable as tombstones.
     async fn mailbox_delete(&self, account_id: i64, name: &str) -> Result<()>;
     async fn mailbox_subscribe(&self, account_id: i64, name: &str, subscribed: bool) -> Result<()>;
+    /// Claims the \\Recent messages below `up_to` for one session: the
+    /// first UID claimed, or None when none was left.
+    async fn mailbox_claim_recent(&self, mailbox_id: i64, up_to: u32) -> Result<Option<u32>>;
     /// The names subscribed to, their mailboxes existing or not.
     async fn mailbox_subscriptions(&self, account_id: i64) -> Result<Vec<String>>;
     /// Adds a message to one mailbox (IMAP APPEND, imports).

@@ -91,6 +91,36 @@ impl Mail {
             .await
     }
 
+    /// Claims for one session the messages of `shared` below `up_to` that
+    /// no session was told of (RFC 3501 2.3.2 \\Recent); `row` is the
+    /// mailbox row it was opened with. Returns the first UID claimed, or
+    /// None when another session has them. Asks the store only when there
+    /// may be something to claim.
+    pub async fn claim_recent(
+        &self,
+        row: &Mailbox,
+        shared: &SharedMailbox,
+        up_to: u32,
+    ) -> Result<Option<u32>> {
+        if row.recent_uid.max(shared.recent_claimed()) >= up_to {
+            return Ok(None);
+        }
+        let claimed = self.store.mailbox_claim_recent(row.id, up_to).await?;
+        shared.note_recent_claimed(up_to);
+        Ok(claimed)
+    }
+
+    /// The first UID still \\Recent in a mailbox (for EXAMINE and STATUS,
+    /// which do not claim).
+    pub fn recent_from(&self, row: &Mailbox) -> u32 {
+        let claimed = self
+            .events
+            .states()
+            .get(row.id)
+            .map_or(0, |shared| shared.recent_claimed());
+        row.recent_uid.max(claimed)
+    }
+
     /// Creates a mailbox and any missing superior levels (RFC 3501 6.3.3).
     pub async fn create_mailbox(&self, account_id: i64, name: &str) -> Result<Mailbox> {
         self.create_special_mailbox(account_id, name, None).await
@@ -372,6 +402,7 @@ mod tests {
             uidnext: 1,
             highestmodseq: 1,
             subscribed: true,
+            recent_uid: 1,
         }
     }
 

@@ -90,6 +90,9 @@ pub struct SharedMailbox {
     version: watch::Sender<u64>,
     /// The mailbox was deleted; sessions that have it open must let go.
     deleted: std::sync::atomic::AtomicBool,
+    /// The highest \\Recent claim made through this process: what the
+    /// store holds, without asking it on every SELECT.
+    recent_claimed: std::sync::atomic::AtomicU32,
 }
 
 impl SharedMailbox {
@@ -97,6 +100,7 @@ impl SharedMailbox {
         Self {
             mailbox_id,
             deleted: std::sync::atomic::AtomicBool::new(false),
+            recent_claimed: std::sync::atomic::AtomicU32::new(0),
             version: watch::Sender::new(state.version),
             inner: RwLock::new(Inner {
                 keywords: state
@@ -129,6 +133,18 @@ impl SharedMailbox {
         }
         let start = inner.log.len() - missing;
         Some((inner.log.range(start..).cloned().collect(), current))
+    }
+
+    /// Where \\Recent messages start as far as this process knows (the
+    /// stored row may say more; it never says less).
+    pub fn recent_claimed(&self) -> u32 {
+        self.recent_claimed
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn note_recent_claimed(&self, up_to: u32) {
+        self.recent_claimed
+            .fetch_max(up_to, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Whether the mailbox was deleted.
@@ -453,6 +469,7 @@ mod tests {
             uidnext: 1,
             highestmodseq: 1,
             subscribed: true,
+            recent_uid: 1,
         };
         let generation = states.row(1, "Work").unwrap_err();
         states.remember_row(generation, "Work", row.clone());

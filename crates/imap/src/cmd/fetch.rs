@@ -492,7 +492,12 @@ impl Session {
             }
             I::Flags => {
                 out.extend_from_slice(b"FLAGS ");
-                write_flags(out, message.flags, &message.keywords);
+                let recent = !self.enabled.rev2
+                    && self
+                        .selected
+                        .as_ref()
+                        .is_some_and(|v| v.is_recent(message.uid));
+                write_flags(out, message.flags, &message.keywords, recent);
             }
             I::InternalDate => {
                 let _ = write!(out, "INTERNALDATE {}", internal_date(message.internal_date));

@@ -332,7 +332,12 @@ impl Session {
         for item in items {
             let part = match item {
                 StatusDataItemName::Messages => format!("MESSAGES {}", messages.len()),
-                StatusDataItemName::Recent => "RECENT 0".to_string(),
+                StatusDataItemName::Recent => {
+                    // RFC 3501 6.3.10: what the next SELECT would find recent.
+                    let from = self.server.mail.recent_from(mailbox);
+                    let recent = messages.iter().filter(|m| m.uid >= from).count();
+                    format!("RECENT {recent}")
+                }
                 StatusDataItemName::UidNext => format!("UIDNEXT {}", mailbox.uidnext),
                 StatusDataItemName::UidValidity => format!("UIDVALIDITY {}", mailbox.uidvalidity),
                 StatusDataItemName::Unseen => format!("UNSEEN {}", count(Flags::SEEN, false)),

@@ -47,6 +47,18 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_lowercase()
 }
 
+/// The messages \\Recent in this session.
+fn recent(view: &MailboxView) -> Criterion {
+    Criterion::Seqs(
+        view.messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| view.is_recent(m.uid))
+            .map(|(i, _)| i + 1)
+            .collect(),
+    )
+}
+
 fn compile(key: &SearchKey<'_>, view: &MailboxView) -> Criterion {
     use SearchKey as K;
     let set = |s, uid| Criterion::Seqs(view.resolve(s, uid).into_iter().collect());
@@ -61,10 +73,12 @@ fn compile(key: &SearchKey<'_>, view: &MailboxView) -> Criterion {
         K::Undraft => Criterion::Flag(Flags::DRAFT, false),
         K::Flagged => Criterion::Flag(Flags::FLAGGED, true),
         K::Unflagged => Criterion::Flag(Flags::FLAGGED, false),
-        K::Seen | K::Old => Criterion::Flag(Flags::SEEN, true),
+        K::Seen => Criterion::Flag(Flags::SEEN, true),
         K::Unseen => Criterion::Flag(Flags::SEEN, false),
-        // No message is \Recent for us (RFC 9051 dropped it).
-        K::New | K::Recent => Criterion::Nothing,
+        // RFC 3501 6.4.4: RECENT, NEW (recent and unseen), OLD (not recent).
+        K::Recent => recent(view),
+        K::New => Criterion::And(vec![recent(view), Criterion::Flag(Flags::SEEN, false)]),
+        K::Old => Criterion::Not(Box::new(recent(view))),
         K::Keyword(k) => Criterion::Keyword(k.as_ref().to_lowercase(), true),
         K::Unkeyword(k) => Criterion::Keyword(k.as_ref().to_lowercase(), false),
         K::Larger(n) => Criterion::Larger(u64::from(*n)),

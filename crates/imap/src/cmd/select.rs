@@ -66,10 +66,24 @@ impl Session {
             Ok(None) => return Done::no(format!("No mailbox {name}")).code("NONEXISTENT"),
             Err(e) => return refuse(e),
         };
-        let view = match MailboxView::open(&mail, mailbox, read_only).await {
+        let mut view = match MailboxView::open(&mail, mailbox, read_only).await {
             Ok(v) => v,
             Err(e) => return refuse(e),
         };
+        // RFC 3501 2.3.2: messages no session was told of are \Recent for
+        // the first to select the mailbox; EXAMINE shows them, leaving
+        // them to the next SELECT.
+        let up_to = view.uidnext;
+        if read_only {
+            let from = mail.recent_from(&view.mailbox);
+            view.add_recent(from, up_to);
+        } else {
+            match mail.claim_recent(&view.mailbox, view.shared(), up_to).await {
+                Ok(Some(from)) => view.add_recent(from, up_to),
+                Ok(None) => {}
+                Err(e) => return refuse(e),
+            }
+        }
         let keywords = view.keywords();
         let all = Flags(0x1f);
         self.untagged(&format!("FLAGS {}", flag_list(all, &keywords, false)));
@@ -88,7 +102,7 @@ impl Session {
             let name = crate::response::quote(&self.wire_name(&view.mailbox.name));
             self.untagged(&format!("LIST () \"/\" {name}"));
         } else {
-            self.untagged("0 RECENT");
+            self.untagged(&format!("{} RECENT", view.recent_count()));
             if let Some(seq) = view
                 .messages
                 .iter()
@@ -141,6 +155,7 @@ impl Session {
         if !gone.is_empty() {
             self.untagged(&format!("VANISHED (EARLIER) {}", uid_set(&gone)));
         }
+        let show_recent = !self.enabled.rev2;
         let Some(view) = self.selected.as_ref() else {
             return Ok(());
         };
@@ -150,11 +165,12 @@ impl Session {
             .enumerate()
             .filter(|(_, m)| m.modseq > since)
             .map(|(i, m)| {
+                let recent = show_recent && view.is_recent(m.uid);
                 format!(
                     "{} FETCH (UID {} FLAGS {} MODSEQ ({}))",
                     i + 1,
                     m.uid,
-                    flag_list(m.flags, &m.keywords, false),
+                    flag_list(m.flags, &m.keywords, recent),
                     m.modseq
                 )
             })

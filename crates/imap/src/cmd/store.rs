@@ -82,6 +82,7 @@ impl Session {
             Err(e) => return refuse(e),
         };
         let with_modseq = self.enabled.condstore;
+        let show_recent = !self.enabled.rev2;
         let view = self.selected.as_mut().expect("checked above");
         for update in outcome.updated {
             view.apply_own_flags(update.uid, update.modseq, update.flags, update.keywords);
@@ -104,7 +105,8 @@ impl Session {
                 parts.push(format!("UID {}", m.uid));
             }
             if response == StoreResponse::Answer {
-                parts.push(format!("FLAGS {}", flag_list(m.flags, &m.keywords, false)));
+                let recent = show_recent && view.is_recent(m.uid);
+                parts.push(format!("FLAGS {}", flag_list(m.flags, &m.keywords, recent)));
             }
             if with_modseq {
                 parts.push(format!("MODSEQ ({})", m.modseq));

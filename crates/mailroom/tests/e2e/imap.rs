@@ -155,7 +155,8 @@ m = connect()
 typ, data = m.select("INBOX")
 check(data == [b"3"], data)
 typ, data = m.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
-check(len(data) == 3 and b"UID 1 FLAGS ()" in data[0], data)
+# RFC 3501 2.3.2: this session is the first to see them: \\Recent.
+check(len(data) == 3 and b"UID 1 FLAGS (\\Recent)" in data[0], data)
 typ, data = m.fetch("2", "(ENVELOPE)")
 env = data[0].decode()
 check('"hello 2"' in env and '(("Alice" NIL "alice" "sender.test"))' in env and '"<hello.2@sender.test>"' in env, env)
@@ -364,9 +365,14 @@ phone = connect()
 laptop = connect()
 phone.select("INBOX")
 laptop.select("INBOX")
+# RFC 3501 2.3.2: \\Recent for the first session to see the mail only.
+check(phone.untagged_responses.get("RECENT") == [b"2"], phone.untagged_responses)
+check(laptop.untagged_responses.get("RECENT") == [b"0"], laptop.untagged_responses)
 laptop.store("1", "+FLAGS", "(\\Seen)")
 typ, data = phone.noop()
-check(any(b"1 (UID 1 FLAGS (\\Seen))" == r for r in phone.untagged_responses.get("FETCH", [])), phone.untagged_responses)
+check(any(b"1 (UID 1 FLAGS (\\Seen \\Recent))" == r for r in phone.untagged_responses.get("FETCH", [])), phone.untagged_responses)
+check(laptop.search(None, "RECENT")[1] == [b""] and laptop.search(None, "OLD")[1] == [b"1 2"])
+check(phone.search(None, "NEW")[1] == [b"2"] and phone.search(None, "OLD")[1] == [b""])
 laptop.store("2", "+FLAGS", "(\\Deleted)")
 laptop.expunge()
 phone.noop()
@@ -391,6 +397,8 @@ line = f.readline()
 took = time.monotonic() - sent
 check(line == b"* 2 EXISTS\r\n", line)
 check(took < 1.0, "EXISTS took", took)
+line = f.readline()
+check(line == b"* 1 RECENT\r\n", "the idling session is the first to see it", line)
 raw.sendall(b"DONE\r\n")
 check(f.readline().startswith(b"c OK"), "IDLE ends with DONE")
 "#,
@@ -453,9 +461,9 @@ check("* OK [HIGHESTMODSEQ 4] Highest" in out, out)
 out = cmd("d STORE 2 (UNCHANGEDSINCE 1) +FLAGS (\\Flagged)")
 check(out[-1] == "d OK [MODIFIED 2] Conditional STORE failed for some messages", out)
 out = cmd("e STORE 1 +FLAGS (\\Seen)")
-check(out[0] == "* 1 FETCH (FLAGS (\\Seen) MODSEQ (5))", out)
+check(out[0] == "* 1 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (5))", out)
 out = cmd("f UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4)")
-check(out[:-1] == ["* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))"], out)
+check(out[:-1] == ["* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent) MODSEQ (5))"], out)
 out = cmd("g SEARCH MODSEQ 5")
 check(out[0] == "* SEARCH 1 (MODSEQ 5)", out)
 cmd("h STORE 3 +FLAGS.SILENT (\\Deleted)")
@@ -602,6 +610,36 @@ check(a.create("Mine")[0] == "OK")
 a.select("Mine")
 check(a.delete("Mine")[0] == "OK")
 check(a.noop()[0] == "OK")
+"#,
+    );
+}
+
+#[test]
+fn recent_goes_to_the_first_session_that_selects() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+deliver("bob@example.test", "one")
+deliver("bob@example.test", "two")
+a = connect()
+check(a.status("INBOX", "(RECENT)")[1] == [b'"INBOX" (RECENT 2)'], "STATUS counts without taking")
+typ, data = a.select("INBOX", readonly=True)
+check(a.untagged_responses.get("RECENT") == [b"2"], "EXAMINE shows them", a.untagged_responses)
+a.close()
+b = connect()
+b.select("INBOX")
+check(b.untagged_responses.get("RECENT") == [b"2"], "EXAMINE left them for SELECT", b.untagged_responses)
+check(a.status("INBOX", "(RECENT)")[1] == [b'"INBOX" (RECENT 0)'])
+c = connect()
+c.select("INBOX")
+check(c.untagged_responses.get("RECENT") == [b"0"], c.untagged_responses)
+check(b"\\Recent" not in c.fetch("1", "(FLAGS)")[1][0])
+check(b"\\Recent" in b.fetch("1", "(FLAGS)")[1][0])
+# The flag is the server's: a client cannot set or clear it.
+r = cmd(b, "STORE 1 -FLAGS (\\Recent)")
+check(r[-1].split()[1] in ("BAD", "NO"), r)
+check(b"\\Recent" in b.fetch("1", "(FLAGS)")[1][0], "still recent")
 "#,
     );
 }

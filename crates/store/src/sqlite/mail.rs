@@ -10,7 +10,8 @@ use crate::{
 const MAILBOX_COLUMNS: &str =
     "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq,
      EXISTS (SELECT 1 FROM subscriptions s
-             WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name)";
+             WHERE s.account_id = mailboxes.account_id AND s.name = mailboxes.name),
+     recent_uid";
 
 fn mailbox_from_row(row: &Row<'_>) -> rusqlite::Result<Mailbox> {
     let special: Option<String> = row.get(3)?;
@@ -23,6 +24,7 @@ fn mailbox_from_row(row: &Row<'_>) -> rusqlite::Result<Mailbox> {
         uidnext: row.get(5)?,
         highestmodseq: row.get::<_, i64>(6)? as u64,
         subscribed: row.get(7)?,
+        recent_uid: row.get(8)?,
     })
 }
 

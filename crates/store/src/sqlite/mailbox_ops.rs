@@ -126,6 +126,23 @@ pub(crate) fn subscribe(conn: &Connection, account_id: i64, name: &str, on: bool
     Ok(())
 }
 
+/// Claims the messages below `up_to` no session was told of yet (RFC 3501
+/// 2.3.2 \\Recent): returns the first UID of the claimed run, or None when
+/// another session had them all.
+pub(crate) fn claim_recent(conn: &Connection, mailbox_id: i64, up_to: u32) -> Result<Option<u32>> {
+    let from: u32 = conn
+        .prepare_cached("SELECT recent_uid FROM mailboxes WHERE id = ?1")?
+        .query_row(params![mailbox_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(up_to);
+    if from >= up_to {
+        return Ok(None);
+    }
+    conn.prepare_cached("UPDATE mailboxes SET recent_uid = ?2 WHERE id = ?1")?
+        .execute(params![mailbox_id, up_to])?;
+    Ok(Some(from))
+}
+
 /// The names an account subscribed to, existing mailboxes or not.
 pub(crate) fn subscriptions(conn: &Connection, account_id: i64) -> Result<Vec<String>> {
     let mut stmt =

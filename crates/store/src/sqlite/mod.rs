@@ -312,6 +312,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn mailbox_claim_recent(&self, mailbox_id: i64, up_to: u32) -> Result<Option<u32>> {
+        self.write(move |c| mailbox_ops::claim_recent(c, mailbox_id, up_to))
+            .await
+    }
+
     async fn mailbox_subscriptions(&self, account_id: i64) -> Result<Vec<String>> {
         self.read(move |c| mailbox_ops::subscriptions(c, account_id))
             .await

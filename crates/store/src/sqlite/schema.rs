@@ -368,7 +368,8 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // v7: subscriptions are names, kept when their mailbox is deleted
-    // (RFC 3501 6.3.6: a server must not drop them on its own).
+    // (RFC 3501 6.3.6: a server must not drop them on its own); the first
+    // UID still \Recent for the next session (RFC 3501 2.3.2).
     r#"
     CREATE TABLE subscriptions (
         account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -377,6 +378,8 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT OR IGNORE INTO subscriptions (account_id, name)
         SELECT account_id, name FROM mailboxes WHERE subscribed = 1 AND deleted_at IS NULL;
+    ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;
+    UPDATE mailboxes SET recent_uid = uidnext;
     "#,
 ];
 
