@@ -74,6 +74,20 @@ fn encoded_word(text: &str) -> String {
     out
 }
 
+/// RFC 2231 4: `UTF-8''` and the value with every octet that is not an
+/// attribute-char percent-encoded.
+fn rfc2231(value: &str) -> String {
+    let mut out = String::from("UTF-8''");
+    for &b in value.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn address_list(out: &mut Vec<u8>, address: Option<&Address<'_>>) {
     let Some(address) = address else {
         out.extend_from_slice(b"NIL");
@@ -131,6 +145,13 @@ fn address_list(out: &mut Vec<u8>, address: Option<&Address<'_>>) {
                     // RFC 3501 7.4.2: group start and end markers.
                     Some(name) => {
                         items.extend_from_slice(b"(NIL NIL ");
+                        // Decoded by the parser; sent back as an encoded
+                        // word when it is not ASCII, as display names are.
+                        let name = if name.is_ascii() {
+                            name.to_string()
+                        } else {
+                            encoded_word(name)
+                        };
                         string(&mut items, name.as_bytes());
                         items.extend_from_slice(b" NIL)");
                         for a in &g.addresses {
@@ -198,9 +219,19 @@ fn attribute_list(out: &mut Vec<u8>, list: Option<&[mail_parser::Attribute<'_>]>
         if i > 0 {
             out.push(b' ');
         }
-        string(out, a.name.to_ascii_uppercase().as_bytes());
-        out.push(b' ');
-        string(out, a.value.as_bytes());
+        let name = a.name.to_ascii_uppercase();
+        if a.value.is_ascii() {
+            string(out, name.as_bytes());
+            out.push(b' ');
+            string(out, a.value.as_bytes());
+        } else {
+            // The parser decoded RFC 2231 (or an encoded word); a value
+            // beyond ASCII goes back in RFC 2231's form, which clients
+            // decode, not as raw 8-bit text.
+            string(out, format!("{name}*").as_bytes());
+            out.push(b' ');
+            string(out, rfc2231(&a.value).as_bytes());
+        }
     }
     out.push(b')');
     true
@@ -596,6 +627,25 @@ Content-Language: en, de\r\nContent-Location: http://www.example.test/a.txt\r\n\
     #[test]
     fn non_ascii_names_are_encoded_words() {
         assert_eq!(encoded_word("Jörg"), "=?UTF-8?B?SsO2cmc=?=");
+        const RAW: &[u8] = b"From: a@b.test\r\nTo: =?UTF-8?Q?Gr=C3=BCppe?=: x@y.test;\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Disposition: attachment; filename*=UTF-8''%C3%A4 b.txt\r\n\r\nhi\r\n";
+        let msg = parse(RAW).unwrap();
+        let mut out = Vec::new();
+        envelope(&mut out, RAW, &msg);
+        let envelope = text(out);
+        assert!(
+            envelope.contains("(NIL NIL \"=?UTF-8?B?R3LDvHBwZQ==?=\" NIL)"),
+            "{envelope}"
+        );
+        let mut out = Vec::new();
+        body_structure(&mut out, RAW, &msg, msg.root_part(), true);
+        let structure = text(out);
+        assert!(
+            structure.contains("(\"FILENAME*\" \"UTF-8''%C3%A4%20b.txt\")"),
+            "{structure}"
+        );
+        assert!(structure.is_ascii(), "{structure}");
     }
 }
 

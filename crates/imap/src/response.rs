@@ -132,7 +132,12 @@ mod tests {
         );
         assert_eq!(internal_date(0), "\"01-Jan-1970 00:00:00 +0000\"");
         let mut out = Vec::new();
-        write_flags(&mut out, Flags::SEEN.union(Flags::DELETED), &["$X".into()], false);
+        write_flags(
+            &mut out,
+            Flags::SEEN.union(Flags::DELETED),
+            &["$X".into()],
+            false,
+        );
         assert_eq!(out, b"(\\Seen \\Deleted $X)");
         out.clear();
         write_flags(&mut out, Flags(0), &[], true);
