@@ -6,17 +6,22 @@ use mailroom_core::store::Flags;
 pub fn string(out: &mut Vec<u8>, text: &[u8]) {
     let quotable = text.len() < 1024 && text.iter().all(|&b| (0x20..0x7f).contains(&b));
     if quotable {
-        out.push(b'"');
-        for &b in text {
-            if b == b'"' || b == b'\\' {
-                out.push(b'\\');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
+        quoted(out, text);
     } else {
         literal(out, text);
     }
+}
+
+/// Printable ASCII as an IMAP `quoted` string, `"` and `\\` escaped.
+pub fn quoted(out: &mut Vec<u8>, text: &[u8]) {
+    out.push(b'"');
+    for &b in text {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 pub fn literal(out: &mut Vec<u8>, data: &[u8]) {

@@ -213,14 +213,7 @@ fn write(key: &Key, out: &mut Vec<u8>) {
 /// MODSEQ entry names may not be literals), else as a literal.
 fn write_text(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
-        out.push(b'"');
-        for &b in bytes {
-            if b == b'"' || b == b'\\' {
-                out.push(b'\\');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
+        crate::response::quoted(out, bytes);
     } else {
         write_string(out, bytes);
     }
