@@ -115,7 +115,16 @@ impl Session {
             if matches!(next, Next::Close) {
                 break;
             }
-            if self.errors >= self.server.settings.max_errors {
+            // Errors of a logged-in client ("no such message") harm no
+            // one, and closing would skip the UPDATE its QUIT asks for
+            // (RFC 1939 6): only a runaway one is stopped.
+            let limit = self.server.settings.max_errors;
+            let limit = if self.maildrop.is_some() {
+                limit.saturating_mul(10)
+            } else {
+                limit
+            };
+            if self.errors >= limit {
                 let line = b"-ERR Too many errors, closing\r\n";
                 self.io().queue(line);
                 break;

@@ -83,12 +83,21 @@ impl Session {
     }
 
     /// Queues a reply, counting errors; false once the client has caused
-    /// too many and must go.
+    /// too many and must go. The recipient limit's 452 is ours, not the
+    /// client's error (RFC 5321 4.5.3.1.10: it sends the rest later). A
+    /// transaction that has recipients is let finish, so refused ones do
+    /// not cost the accepted their mail, up to a hard bound that stops a
+    /// client probing addresses behind one good one.
     pub fn reply(&mut self, reply: Reply) -> bool {
         self.send(&reply);
-        if reply.is_error() {
+        if reply.is_error() && !(reply.code == 452 && reply.status == Some("4.5.3")) {
             self.errors += 1;
-            if self.errors >= self.server.settings.max_errors {
+            let limit = self.server.settings.max_errors;
+            let finishing = self
+                .envelope
+                .as_ref()
+                .is_some_and(|e| !e.recipients.is_empty() || !e.remote.is_empty());
+            if self.errors >= limit && (!finishing || self.errors >= limit.saturating_mul(5)) {
                 let bye = Reply::new(
                     421,
                     "4.7.0",

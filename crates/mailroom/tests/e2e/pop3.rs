@@ -134,6 +134,14 @@ p.quit()
         r#"
 p = pop()
 p.dele(1)
+# A logged-in client's errors ("no such message") do not end the session
+# before the QUIT that applies its deletions (RFC 1939 6).
+for _ in range(15):
+    try:
+        p.list(99)
+        check(False, "message 99 does not exist")
+    except poplib.error_proto:
+        pass
 p.quit()
 m = imap()
 check(m.select("INBOX")[1] == [b"0"], "expunged")

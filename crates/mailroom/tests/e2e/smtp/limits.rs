@@ -152,13 +152,59 @@ fn too_many_errors_end_the_session_with_421() {
     // Harvesting addresses counts too.
     let mut smtp = Smtp::ready(&server);
     smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
-    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
     smtp.expect("RCPT TO:<a@example.test>", "550 5.1.1");
     smtp.expect("RCPT TO:<b@example.test>", "550 5.1.1");
     smtp.expect("RCPT TO:<c@example.test>", "550 5.1.1");
     assert!(smtp.reply().last().starts_with("421 4.7.0 "));
     assert!(smtp.closed());
     assert_eq!(message_count(&server), 0);
+
+    // A transaction with an accepted recipient finishes: refused
+    // recipients do not cost the accepted one its mail (RFC 5321
+    // 4.5.3.1.8), though the errors still count once it is over.
+    let mut smtp = Smtp::ready(&server);
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    for lost in ["a", "b", "c", "d"] {
+        smtp.expect(&format!("RCPT TO:<{lost}@example.test>"), "550 5.1.1");
+    }
+    smtp.expect("DATA", "354");
+    queue_id(&smtp.data_content(&message("kept", "for bob")));
+    smtp.expect("FROB", "500 5.5.2");
+    assert!(smtp.reply().last().starts_with("421 4.7.0 "));
+    assert_eq!(message_count(&server), 1);
+
+    // Probing without end behind one good address is stopped all the same.
+    let mut smtp = Smtp::ready(&server);
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    for n in 0..14 {
+        smtp.expect(&format!("RCPT TO:<probe{n}@example.test>"), "550 5.1.1");
+    }
+    smtp.raw.send("RCPT TO:<probe14@example.test>\r\n");
+    let reply = smtp.reply();
+    assert!(reply.lines[0].starts_with("550 5.1.1"), "{:?}", reply.lines);
+    assert!(smtp.reply().last().starts_with("421 4.7.0 "));
+    assert!(smtp.closed());
+}
+
+#[test]
+fn the_recipient_limit_is_not_the_clients_error() {
+    // RFC 5321 4.5.3.1.10: past the limit, 452 and the rest comes later;
+    // the accepted recipients get their mail however many there were.
+    let server = server_with("max_errors = 3\nmax_recipients = 2");
+    server.add_user("bob@example.test");
+    let mut smtp = Smtp::ready(&server);
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    smtp.expect("RCPT TO:<bob+2@example.test>", "250 2.1.5");
+    for n in 3..10 {
+        smtp.expect(&format!("RCPT TO:<bob+{n}@example.test>"), "452 4.5.3");
+    }
+    smtp.expect("DATA", "354");
+    queue_id(&smtp.data_content(&message("two of nine", "now")));
+    smtp.quit();
+    assert_eq!(message_count(&server), 1);
 }
 
 #[test]
