@@ -6,6 +6,7 @@
 mod auth;
 mod command;
 mod data;
+mod forged;
 mod outbound;
 mod reply;
 mod server;

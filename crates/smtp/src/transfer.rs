@@ -125,13 +125,18 @@ impl Session {
         let Some(envelope) = self.envelope.take() else {
             return self.continue_if(Reply::new(503, "5.5.1", "Error: need MAIL command"));
         };
-        let body = match decoder.finish() {
+        let mut body = match decoder.finish() {
             Ok(body) => body,
             Err(problem) => {
                 tracing::info!(peer = %self.peer, ?problem, "message refused");
                 return self.continue_if(problem.reply(&self.server.settings.body));
             }
         };
+        // RFC 5322 2.1: every line ends with CRLF; BDAT carries the last
+        // one only if the client sent it (DATA's end always has it).
+        if !body.is_empty() && !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
         let id = message_id();
         // RFC 5321 6.3: a message that passed this many hosts is looping.
         let hops = received_count(&body);
@@ -182,8 +187,16 @@ impl Session {
                     Err(reply) => return self.continue_if(reply),
                 }
             };
+            // Checked as it came (signatures cover it); stored without the
+            // results a sender wrote in our name.
+            let stored = if self.server.is_submission() {
+                body.clone()
+            } else {
+                crate::forged::without_forged_results(&body, &self.server.settings.hostname)
+                    .map_or_else(|| body.clone(), Arc::new)
+            };
             let message = InboundMessage {
-                body: body.clone(),
+                body: stored,
                 recipients: envelope.recipients,
                 trace: trace.clone(),
                 filing,

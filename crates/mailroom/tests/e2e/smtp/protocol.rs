@@ -300,13 +300,42 @@ fn bdat_chunks_are_stored_byte_for_byte() {
     smtp.raw.send_bytes(&pipelined);
     assert!(smtp.reply().last().starts_with("250 2.0.0 "));
     queue_id(&smtp.reply());
+
+    // A last chunk without the final line end gets one (RFC 5322 2.1), so
+    // every reader counts the same size.
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    let third = b"Subject: third\r\n\r\nno line end";
+    smtp.send(&format!("BDAT {} LAST\r\n", third.len()));
+    smtp.raw.send_bytes(third);
+    queue_id(&smtp.reply());
+
+    // Results a sender wrote in our name are not stored (RFC 8601 5);
+    // another host's are.
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    smtp.expect("DATA", "354");
+    let forged = format!(
+        "Authentication-Results: {HOST};\r\n dkim=pass header.d=bank.example\r\n\
+         Authentication-Results: relay.other.example; spf=pass\r\n\
+         X-Spam-Status: No, score=-5.0\r\nSubject: forged\r\n\r\nhello\r\n"
+    );
+    queue_id(&smtp.data_content(&forged));
     smtp.quit();
 
     let stored = inbox(&server, "bob@example.test");
-    assert_eq!(stored.len(), 2);
+    assert_eq!(stored.len(), 4);
     assert_eq!(stored[0].body, chunks.concat());
     assert_eq!(stored[1].body, second);
-    assert_eq!(stored.iter().map(|s| s.uid).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(stored[2].body, b"Subject: third\r\n\r\nno line end\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&stored[3].body),
+        "Authentication-Results: relay.other.example; spf=pass\r\nSubject: forged\r\n\r\nhello\r\n"
+    );
+    assert_eq!(
+        stored.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
     stored[0].assert_trace(SENDER, "client.example", "ESMTP", "bob@example.test");
 }
 
