@@ -65,9 +65,12 @@ pub fn parse(line: &[u8]) -> Result<Command, &'static str> {
         "UIDL" => Command::Uidl(optional()?),
         "RETR" => Command::Retr(number(0)?),
         "TOP" => {
+            // RFC 1939 7: any non-negative number of lines; more than
+            // the body has is the whole body.
             let lines = args
                 .get(1)
-                .and_then(|a| a.parse().ok())
+                .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+                .map(|a| a.parse().unwrap_or(usize::MAX))
                 .ok_or("Syntax: TOP msg lines")?;
             Command::Top(number(0)?, lines)
         }
@@ -105,6 +108,10 @@ mod tests {
             ("RETR 3", Ok(Command::Retr(3))),
             ("RETR", Err("Invalid message number")),
             ("TOP 1 10", Ok(Command::Top(1, 10))),
+            (
+                "TOP 1 99999999999999999999",
+                Ok(Command::Top(1, usize::MAX)),
+            ),
             ("TOP 1", Err("Syntax: TOP msg lines")),
             ("DELE 1", Ok(Command::Dele(1))),
             (

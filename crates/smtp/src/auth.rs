@@ -15,6 +15,8 @@ const MAX_RESPONSE_LINE: usize = 12_288;
 enum Response {
     Text(String),
     Cancelled,
+    /// Longer than a SASL answer may be here.
+    TooLong,
     Lost,
 }
 
@@ -57,6 +59,7 @@ impl Session {
                         None => return self.continue_if(bad_base64()),
                     },
                     Response::Cancelled => return self.cancelled(),
+                    Response::TooLong => return self.continue_if(too_long()),
                     Response::Lost => return Next::Close,
                 }
             }
@@ -69,11 +72,13 @@ impl Session {
                 let user = match user {
                     Response::Text(u) => u,
                     Response::Cancelled => return self.cancelled(),
+                    Response::TooLong => return self.continue_if(too_long()),
                     Response::Lost => return Next::Close,
                 };
                 let password = match self.challenge("UGFzc3dvcmQ6").await {
                     Response::Text(p) => p,
                     Response::Cancelled => return self.cancelled(),
+                    Response::TooLong => return self.continue_if(too_long()),
                     Response::Lost => return Next::Close,
                 };
                 let (Some(user), Some(password)) =
@@ -163,10 +168,15 @@ impl Session {
                     Response::Text(text.to_string())
                 }
             }
-            Ok(Line::TooLong) => Response::Cancelled,
+            Ok(Line::TooLong) => Response::TooLong,
             Ok(Line::Closed) | Err(_) => Response::Lost,
         }
     }
+}
+
+/// RFC 4954 4: an answer longer than the server takes.
+fn too_long() -> Reply {
+    Reply::new(500, "5.5.6", "Authentication Exchange line is too long")
 }
 
 /// RFC 4954 4: a response that is not base64 is a syntax error, not a

@@ -81,6 +81,8 @@ pub fn parse(line: &[u8]) -> Result<Command, Reply> {
         "NOOP" => Ok(Command::Noop), // RFC 5321 4.1.1.9: a parameter is ignored
         "QUIT" => no_argument(rest, Command::Quit, "QUIT"),
         "HELP" => Ok(Command::Help),
+        // RFC 5321 4.1.1.6: "VRFY" SP String.
+        "VRFY" if rest.trim().is_empty() => Err(syntax("VRFY <address>")),
         "VRFY" => Ok(Command::Vrfy),
         "EXPN" => Ok(Command::Expn),
         "STARTTLS" => no_argument(rest, Command::StartTls, "STARTTLS"),
@@ -134,9 +136,17 @@ fn parse_mail(rest: &str) -> Result<Command, Reply> {
         };
         match (key.to_ascii_uppercase().as_str(), value) {
             ("SIZE", Some(v)) => {
-                let size = v
-                    .parse()
-                    .map_err(|_| Reply::new(501, "5.5.4", "Bad SIZE parameter"))?;
+                // RFC 1870 5: size-value = 1*20DIGIT; one past u64 is too
+                // large for any limit, not malformed.
+                let size = match v.parse::<u64>() {
+                    Ok(size) => size,
+                    Err(_)
+                        if (1..=20).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        u64::MAX
+                    }
+                    Err(_) => return Err(Reply::new(501, "5.5.4", "Bad SIZE parameter")),
+                };
                 mail.size = Some(size);
             }
             // RFC 1870 6: SIZE without its number is a syntax error.

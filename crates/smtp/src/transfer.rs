@@ -158,12 +158,18 @@ impl Session {
         } else {
             body
         };
-        // RFC 3848: the A marks an authenticated submission.
-        let protocol = match (self.esmtp, self.io().is_tls(), self.account.is_some()) {
-            (false, _, _) => "SMTP",
-            (true, false, _) => "ESMTP",
-            (true, true, false) => "ESMTPS",
-            (true, true, true) => "ESMTPSA",
+        // RFC 3848: the A marks an authenticated submission; RFC 6531
+        // 3.7.3: UTF8SMTP when the transaction asked for SMTPUTF8.
+        let utf8 = envelope.from.smtputf8;
+        let protocol = match (self.esmtp, utf8, self.io().is_tls(), self.account.is_some()) {
+            (false, ..) => "SMTP",
+            (true, false, false, _) => "ESMTP",
+            (true, false, true, false) => "ESMTPS",
+            (true, false, true, true) => "ESMTPSA",
+            (true, true, false, false) => "UTF8SMTP",
+            (true, true, false, true) => "UTF8SMTPA",
+            (true, true, true, false) => "UTF8SMTPS",
+            (true, true, true, true) => "UTF8SMTPSA",
         };
         let body = Arc::new(body);
         let sender = envelope.from.address;

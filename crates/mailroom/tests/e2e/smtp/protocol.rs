@@ -180,6 +180,11 @@ fn unknown_commands_get_500_and_every_error_has_an_enhanced_status_code() {
         ("MAIL TO:<a@sender.test>", 501),
         ("MAIL FROM:<a@sender.test> FOO=BAR", 555),
         ("MAIL FROM:<a@sender.test> SIZE=99999999999", 552),
+        // RFC 1870 5: up to 20 digits is a size, however large.
+        ("MAIL FROM:<a@sender.test> SIZE=99999999999999999999", 552),
+        ("MAIL FROM:<a@sender.test> SIZE=999999999999999999999", 501),
+        // RFC 5321 4.1.1.6: VRFY names what to verify.
+        ("VRFY", 501),
         ("MAIL FROM:<a@sender.test> SIZE=lots", 501),
         ("MAIL FROM:<jörg@sender.test>", 553),
         ("RCPT TO:<bob@example.test>", 503),
@@ -433,6 +438,18 @@ fn utf8_addresses_need_the_smtputf8_parameter() {
     let mut smtp = Smtp::ready(&server);
     smtp.expect("MAIL FROM:<jörg@sender.test>", "553 5.6.7");
     smtp.expect("MAIL FROM:<jörg@sender.test> SMTPUTF8", "250 2.1.0");
+    smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
+    smtp.expect("DATA", "354");
+    queue_id(&smtp.data_content("Subject: utf8\r\n\r\nGrüße\r\n"));
+    // RFC 6531 3.7.3: the Received line names UTF8SMTP.
+    let stored = inbox(&server, "bob@example.test");
+    stored[0].assert_trace(
+        "jörg@sender.test",
+        "client.example",
+        "UTF8SMTP",
+        "bob@example.test",
+    );
+    smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
     smtp.expect("RCPT TO:<bob@example.test>", "250 2.1.5");
     smtp.expect("RSET", "250");
     smtp.expect(&format!("MAIL FROM:<{SENDER}>"), "250 2.1.0");
