@@ -266,12 +266,56 @@ fn parse_path(path: &str, null_allowed: bool) -> Result<String, Option<Reply>> {
     if !local_ok || !domain_ok {
         return Err(Some(Reply::new(501, "5.1.3", "Bad address syntax")));
     }
-    Ok(mailbox.to_string())
+    Ok(match unquoted(local) {
+        Some(plain) => format!("{plain}@{domain}"),
+        None => mailbox.to_string(),
+    })
+}
+
+/// A quoted local part that needs no quotes (`"alice"`, `"al\ice"`) as
+/// the plain one it means: RFC 5321 4.1.2 makes the quoting transport
+/// syntax, so both name one mailbox. None when it is not quoted or the
+/// quotes are needed.
+fn unquoted(local: &str) -> Option<String> {
+    let inner = local.strip_prefix('"')?.strip_suffix('"')?;
+    let mut plain = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        plain.push(if c == '\\' { chars.next()? } else { c });
+    }
+    let dot_atom = !plain.is_empty()
+        && !plain.starts_with('.')
+        && !plain.ends_with('.')
+        && !plain.contains("..")
+        && plain
+            .chars()
+            .all(|c| !c.is_ascii_control() && !" ()<>,;:\\\"[]@".contains(c));
+    dot_atom.then_some(plain)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotes_a_local_part_does_not_need_are_dropped() {
+        assert_eq!(
+            parse_path("\"alice\"@example.test", false).ok().as_deref(),
+            Some("alice@example.test")
+        );
+        assert_eq!(
+            parse_path("\"al\\ice\"@example.test", false)
+                .ok()
+                .as_deref(),
+            Some("alice@example.test")
+        );
+        assert_eq!(
+            parse_path("\"john smith\"@example.test", false)
+                .ok()
+                .as_deref(),
+            Some("\"john smith\"@example.test")
+        );
+    }
 
     fn mail(address: &str) -> Command {
         Command::Mail(MailFrom {

@@ -46,6 +46,10 @@ fn an_unknown_user_is_refused_with_the_exact_text() {
         unknown("No.Body@Example.TEST")
     );
     assert_eq!(message_count(&server), 0);
+    // RFC 5321 4.1.2: quotes a local part does not need name the same
+    // mailbox.
+    assert!(rcpt_reply(&server, "\"bob\"@example.test").starts_with("250 2.1.5"));
+    assert!(rcpt_reply(&server, "\"b\\ob\"@example.test").starts_with("250 2.1.5"));
 }
 
 #[test]
