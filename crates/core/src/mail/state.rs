@@ -8,7 +8,7 @@
 //! version, so a session catches up with exactly what it has not seen, and
 //! a watch channel wakes only the sessions of that mailbox.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use imbl::Vector;
@@ -82,7 +82,23 @@ struct Inner {
     keywords: BTreeSet<String>,
     /// The changes that produced the last `log.len()` versions.
     log: VecDeque<MailboxEvent>,
+    /// Messages committed after one whose news has not arrived yet, by
+    /// UID: deliveries commit in UID order but are announced by separate
+    /// tasks, and a session must never see UID 33 before UID 32 (RFC 3501
+    /// 2.3.1.1: new messages have higher UIDs than those it has seen).
+    held: BTreeMap<u32, Held>,
 }
+
+enum Held {
+    /// The message's `Appended`, with any flag changes since applied.
+    Message(MailboxEvent),
+    /// Expunged before it was shown: only its UID is used up.
+    Gone,
+}
+
+/// How long a message waits for an earlier one's news before it is shown
+/// anyway (a delivery whose task ended between commit and announcement).
+const HOLD_AT_MOST: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct SharedMailbox {
     pub mailbox_id: i64,
@@ -110,6 +126,7 @@ impl SharedMailbox {
                     .collect(),
                 state,
                 log: VecDeque::new(),
+                held: BTreeMap::new(),
             }),
         }
     }
@@ -171,8 +188,87 @@ impl SharedMailbox {
         self.version.subscribe()
     }
 
-    fn apply(&self, event: &MailboxEvent) {
+    /// Applies a change; true when messages wait for an earlier one (the
+    /// caller then calls [`SharedMailbox::release_held`] a little later).
+    fn apply(&self, event: &MailboxEvent) -> bool {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut changed = None;
+        match event {
+            MailboxEvent::Appended { message, .. } if message.uid > inner.state.uidnext => {
+                inner.held.insert(message.uid, Held::Message(event.clone()));
+                return true;
+            }
+            MailboxEvent::FlagsChanged { update, .. } => {
+                if let Some(Held::Message(MailboxEvent::Appended { message, .. })) =
+                    inner.held.get_mut(&update.uid)
+                {
+                    if update.modseq > message.modseq {
+                        message.modseq = update.modseq;
+                        message.flags = update.flags;
+                        message.keywords = update.keywords.clone();
+                    }
+                }
+            }
+            MailboxEvent::Expunged { uids, .. } => {
+                for uid in uids {
+                    if let Some(held) = inner.held.get_mut(uid) {
+                        *held = Held::Gone;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(version) = Self::apply_locked(&mut inner, event) {
+            changed = Some(version);
+        }
+        // What waited for this one follows, in UID order.
+        while let Some(&uid) = inner.held.keys().next() {
+            if uid > inner.state.uidnext {
+                break;
+            }
+            let Some(held) = inner.held.remove(&uid) else {
+                break;
+            };
+            if let Some(version) = Self::release(&mut inner, uid, held) {
+                changed = Some(version);
+            }
+        }
+        let waiting = !inner.held.is_empty();
+        drop(inner);
+        if let Some(version) = changed {
+            self.version.send_replace(version);
+        }
+        waiting
+    }
+
+    /// Shows every held message, gaps or not: the news of an earlier
+    /// message did not come in time.
+    pub(crate) fn release_held(&self) {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut changed = None;
+        while let Some((uid, held)) = inner.held.pop_first() {
+            if let Some(version) = Self::release(&mut inner, uid, held) {
+                changed = Some(version);
+            }
+        }
+        drop(inner);
+        if let Some(version) = changed {
+            self.version.send_replace(version);
+        }
+    }
+
+    fn release(inner: &mut Inner, uid: u32, held: Held) -> Option<u64> {
+        match held {
+            Held::Message(event) => Self::apply_locked(inner, &event),
+            Held::Gone => {
+                inner.state.uidnext = inner.state.uidnext.max(uid + 1);
+                None
+            }
+        }
+    }
+
+    /// Applies one change to the state; the new version if it changed.
+    fn apply_locked(inner: &mut Inner, event: &MailboxEvent) -> Option<u64> {
         let new_keywords = match event {
             MailboxEvent::Appended { message, .. } => message.keywords.as_slice(),
             MailboxEvent::FlagsChanged { update, .. } => update.keywords.as_slice(),
@@ -214,7 +310,9 @@ impl SharedMailbox {
                 }
                 state.highestmodseq = state.highestmodseq.max(*modseq);
             }
-            MailboxEvent::MailboxesChanged { .. } | MailboxEvent::JunkFeedback { .. } => return,
+            MailboxEvent::MailboxesChanged { .. } | MailboxEvent::JunkFeedback { .. } => {
+                return None;
+            }
         }
         state.version += 1;
         let version = state.version;
@@ -222,8 +320,20 @@ impl SharedMailbox {
         if inner.log.len() > LOG_CAPACITY {
             inner.log.pop_front();
         }
-        drop(inner);
-        self.version.send_replace(version);
+        Some(version)
+    }
+}
+
+/// Applies a change to a mailbox's state; held messages are shown after
+/// [`HOLD_AT_MOST`] if the news they wait for has not come by then.
+fn apply_to(shared: Arc<SharedMailbox>, event: &MailboxEvent) {
+    if shared.apply(event)
+        && let Ok(runtime) = tokio::runtime::Handle::try_current()
+    {
+        runtime.spawn(async move {
+            tokio::time::sleep(HOLD_AT_MOST).await;
+            shared.release_held();
+        });
     }
 }
 
@@ -330,7 +440,7 @@ impl MailboxStates {
                         .store(true, std::sync::atomic::Ordering::Release);
                 }
                 drop(entries);
-                shared.apply(event);
+                apply_to(shared, event);
             }
             Some(Entry::Loading(pending)) => pending.push(event.clone()),
             None => {}
@@ -366,7 +476,7 @@ impl MailboxStates {
         let shared = Arc::new(SharedMailbox::new(mailbox_id, state));
         // Changes that raced with the load; applying one twice is harmless.
         for event in &pending {
-            shared.apply(event);
+            apply_to(shared.clone(), event);
         }
         if entries.len() >= IDLE_ENTRIES {
             // Drop mailboxes no session holds any more.
@@ -482,6 +592,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn messages_are_shown_in_uid_order_whatever_order_their_news_comes_in() {
+        let states = MailboxStates::default();
+        let shared = states
+            .open(7, || async {
+                Ok::<_, ()>(Snapshot {
+                    messages: [message(1)].into_iter().collect(),
+                    uidnext: 2,
+                    highestmodseq: 1,
+                    version: 0,
+                })
+            })
+            .await
+            .unwrap();
+        let uids = || -> Vec<u32> { shared.snapshot().messages.iter().map(|m| m.uid).collect() };
+        // 3 and 4 were committed after 2, but their news came first.
+        states.apply(&appended(4));
+        states.apply(&appended(3));
+        assert_eq!(uids(), [1], "nothing past the missing UID 2 is shown");
+        // 3 is expunged before it was ever shown; 4 gets a flag.
+        states.apply(&MailboxEvent::Expunged {
+            account_id: 1,
+            mailbox_id: 7,
+            uids: vec![3],
+            modseq: 20,
+        });
+        states.apply(&MailboxEvent::FlagsChanged {
+            account_id: 1,
+            mailbox_id: 7,
+            update: FlagUpdate {
+                uid: 4,
+                modseq: 21,
+                flags: Flags::SEEN,
+                keywords: Vec::new(),
+            },
+        });
+        states.apply(&appended(2));
+        assert_eq!(uids(), [1, 2, 4]);
+        assert_eq!(shared.snapshot().messages[2].flags, Flags::SEEN);
+        assert_eq!(shared.snapshot().uidnext, 5);
+        // News that never comes (its task ended) holds nothing for long.
+        states.apply(&appended(7));
+        assert_eq!(uids(), [1, 2, 4]);
+        shared.release_held();
+        assert_eq!(uids(), [1, 2, 4, 7]);
+    }
+
+    #[tokio::test]
     async fn a_change_during_the_load_is_not_lost() {
         let states = Arc::new(MailboxStates::default());
         let during = states.clone();
@@ -490,7 +647,7 @@ mod tests {
                 during.apply(&appended(5));
                 Ok::<_, ()>(Snapshot {
                     messages: [message(1)].into_iter().collect(),
-                    uidnext: 2,
+                    uidnext: 5,
                     highestmodseq: 1,
                     version: 0,
                 })

@@ -645,6 +645,45 @@ check(b"\\Recent" in b.fetch("1", "(FLAGS)")[1][0], "still recent")
 }
 
 #[test]
+fn a_watching_session_sees_every_message_of_a_concurrent_burst() {
+    let server = bob();
+    run(
+        &server,
+        r#"
+import threading
+# Deliveries commit in UID order but are announced by separate tasks; a
+# session must still learn of every message (RFC 3501 5.2, 2.3.1.1).
+watcher = connect()
+watcher.select("INBOX")
+def writer(n):
+    c = connect()
+    for i in range(40):
+        c.append("INBOX", None, None, f"Subject: burst {n}-{i}\r\n\r\nx\r\n".encode())
+    c.logout()
+threads = [threading.Thread(target=writer, args=(n,)) for n in range(5)]
+for t in threads:
+    t.start()
+seen = 0
+while any(t.is_alive() for t in threads):
+    watcher.noop()
+    for n in watcher.untagged_responses.pop("EXISTS", []):
+        seen = max(seen, int(n))
+for t in threads:
+    t.join()
+deadline = time.monotonic() + 10
+while seen < 200 and time.monotonic() < deadline:
+    watcher.noop()
+    for n in watcher.untagged_responses.pop("EXISTS", []):
+        seen = max(seen, int(n))
+check(seen == 200, "the watcher saw", seen)
+typ, data = watcher.uid("SEARCH", None, "ALL")
+uids = [int(u) for u in data[0].split()]
+check(uids == sorted(uids) and len(uids) == 200, len(uids))
+"#,
+    );
+}
+
+#[test]
 fn one_account_cannot_take_every_connection() {
     let server = bob();
     run(
