@@ -201,12 +201,11 @@ impl SharedMailbox {
             MailboxEvent::FlagsChanged { update, .. } => {
                 if let Some(Held::Message(MailboxEvent::Appended { message, .. })) =
                     inner.held.get_mut(&update.uid)
+                    && update.modseq > message.modseq
                 {
-                    if update.modseq > message.modseq {
-                        message.modseq = update.modseq;
-                        message.flags = update.flags;
-                        message.keywords = update.keywords.clone();
-                    }
+                    message.modseq = update.modseq;
+                    message.flags = update.flags;
+                    message.keywords = update.keywords.clone();
                 }
             }
             MailboxEvent::Expunged { uids, .. } => {
