@@ -18,6 +18,8 @@ pub enum Extension {
     /// STATUS asked for APPENDLIMIT (RFC 7889), taken out of the items;
     /// true when it was the only item.
     StatusAppendLimit(bool),
+    /// APPEND sent its message as `UTF8 (...)` (RFC 6855 4).
+    Utf8Append,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -335,7 +337,7 @@ fn append(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
     out.extend_from_slice(format!(" ~{{{}+}}\r\n", message.len()).as_bytes());
     out.extend_from_slice(&message);
     out.extend_from_slice(b"\r\n");
-    Ok(Some((out, Extension::None)))
+    Ok(Some((out, Extension::Utf8Append)))
 }
 
 fn create(tokens: &mut Tokens<'_>, head: impl Fn(&mut Vec<u8>)) -> Rewritten {
@@ -576,7 +578,7 @@ mod tests {
             cmd,
             "a APPEND {4+}\r\nSent (\\Seen) \"05-Jan-2026 10:00:00 +0000\" ~{5+}\r\nHallo\r\n"
         );
-        assert_eq!(ext, Extension::None);
+        assert_eq!(ext, Extension::Utf8Append);
         assert_eq!(rewrite(b"a APPEND INBOX {5}\r\nHallo\r\n"), Ok(None));
         assert!(rewrite(b"a APPEND INBOX UTF8 ({5}\r\nHallo)\r\n").is_err());
     }

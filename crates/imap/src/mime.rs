@@ -183,7 +183,14 @@ pub fn envelope(out: &mut Vec<u8>, raw: &[u8], msg: &Message<'_>) {
     out.push(b'(');
     nstring_header(out, raw_header(raw, root, HeaderName::Date));
     out.push(b' ');
-    nstring_header(out, raw_header(raw, root, HeaderName::Subject));
+    // A subject written in raw UTF-8 (RFC 6532) goes out as an encoded
+    // word, which every client reads, not as 8-bit text to clients that
+    // did not ask for it (RFC 6855 7).
+    let subject = raw_header(raw, root, HeaderName::Subject).map(unfold);
+    match subject.as_deref().map(std::str::from_utf8) {
+        Some(Ok(text)) if !text.is_ascii() => string(out, encoded_word(text).as_bytes()),
+        _ => nstring(out, subject.as_deref()),
+    }
     out.push(b' ');
     let from = msg.from();
     address_list(out, from);
@@ -627,6 +634,11 @@ Content-Language: en, de\r\nContent-Location: http://www.example.test/a.txt\r\n\
     #[test]
     fn non_ascii_names_are_encoded_words() {
         assert_eq!(encoded_word("Jörg"), "=?UTF-8?B?SsO2cmc=?=");
+        let raw = "From: a@b.test\r\nSubject: Grüße\r\n\r\nhi\r\n".as_bytes();
+        let msg = parse(raw).unwrap();
+        let mut out = Vec::new();
+        envelope(&mut out, raw, &msg);
+        assert!(text(out).starts_with("(NIL \"=?UTF-8?B?R3LDvMOfZQ==?=\""));
         const RAW: &[u8] = b"From: a@b.test\r\nTo: =?UTF-8?Q?Gr=C3=BCppe?=: x@y.test;\r\n\
 Content-Type: text/plain; charset=utf-8\r\n\
 Content-Disposition: attachment; filename*=UTF-8''%C3%A4 b.txt\r\n\r\nhi\r\n";

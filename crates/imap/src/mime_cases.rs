@@ -86,9 +86,9 @@ Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n\r\nx",
 ((\"=?UTF-8?B?QW5kcsOp?=\" NIL \"andre\" \"example.test\")) NIL NIL NIL NIL NIL)",
         ),
         (
-            "8-bit UTF-8 header (SMTPUTF8 mail) is sent as a literal",
+            "8-bit UTF-8 (SMTPUTF8 mail): the subject as an encoded word, addresses as literals",
             "Subject: Grüße\r\nTo: jörg@bücher.example\r\n\r\nx",
-            "(NIL {7}\r\nGrüße NIL NIL NIL ((NIL NIL {5}\r\njörg {15}\r\nbücher.example)) NIL NIL NIL NIL)",
+            "(NIL \"=?UTF-8?B?R3LDvMOfZQ==?=\" NIL NIL NIL ((NIL NIL {5}\r\njörg {15}\r\nbücher.example)) NIL NIL NIL NIL)",
         ),
         (
             "a group and a folded header",

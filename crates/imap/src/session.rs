@@ -407,6 +407,10 @@ impl Session {
                 mailbox,
                 item_names,
             } => self.status(&mailbox, item_names.as_ref()).await,
+            // RFC 6855 4: the UTF8 form is for clients that enabled it.
+            C::Append { .. } if matches!(self.ext, Extension::Utf8Append) && !self.enabled.utf8 => {
+                Done::bad("APPEND ... UTF8 needs ENABLE UTF8=ACCEPT first")
+            }
             C::Append {
                 mailbox,
                 flags,

@@ -273,8 +273,13 @@ r = cmd(m, 'LIST "" "*"')
 check(any(l.endswith('"Ärger"') for l in r), "names are UTF-8 under IMAP4rev2", r)
 r = cmd(m, "FETCH 1 (FLAGS)")
 check("\\Recent" not in r[0], r)
-# RFC 6855 4: after UTF8=ACCEPT a message with UTF-8 headers is appended
-# as UTF8 (literal8), here with a synchronising literal.
+# RFC 6855 4: the UTF8 form is for clients that enabled it.
+plain = connect()
+r = cmd(plain, "APPEND INBOX UTF8 (~{5+}\r\nHallo)")
+check(r[-1].split()[1] == "BAD", "UTF8 before ENABLE", r)
+plain.logout()
+# After UTF8=ACCEPT a message with UTF-8 headers is appended as UTF8
+# (literal8), here with a synchronising literal.
 check(cmd(m, "ENABLE UTF8=ACCEPT")[-1].split()[1] == "OK")
 message = "Subject: Grüße aus Köln\r\nFrom: bob@example.test\r\n\r\nHallo\r\n".encode()
 tag = m._new_tag().decode()
