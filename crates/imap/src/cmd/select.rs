@@ -185,6 +185,7 @@ impl Session {
         let Some(view) = self.selected.take() else {
             return Done::bad("No mailbox selected");
         };
+        let mut highest = view.highestmodseq;
         if expunge && !view.read_only {
             // RFC 3501 6.4.2: removes \Deleted messages without EXPUNGE responses.
             let deleted: Vec<u32> = view
@@ -193,17 +194,29 @@ impl Session {
                 .filter(|m| m.flags.contains(Flags::DELETED))
                 .map(|m| m.uid)
                 .collect();
-            if !deleted.is_empty()
-                && let Err(e) = self.server.mail.expunge(&view.mailbox, deleted).await
-            {
-                return refuse(e);
+            if !deleted.is_empty() {
+                match self.server.mail.expunge(&view.mailbox, deleted).await {
+                    Ok(expunged) => highest = highest.max(expunged.modseq),
+                    Err(e) => return refuse(e),
+                }
             }
         }
-        Done::ok(if expunge {
+        let done = Done::ok(if expunge {
             "CLOSE completed"
         } else {
             "UNSELECT completed"
-        })
+        });
+        self.with_highest_modseq(done, highest)
+    }
+
+    /// RFC 7162 3.2.10: under QRESYNC, EXPUNGE and CLOSE say what the
+    /// mailbox's HIGHESTMODSEQ became.
+    fn with_highest_modseq(&self, done: Done, highest: u64) -> Done {
+        if self.enabled.qresync {
+            done.code(format!("HIGHESTMODSEQ {highest}"))
+        } else {
+            done
+        }
     }
 
     pub(crate) async fn expunge(&mut self, only: Option<&SequenceSet>) -> Done {
@@ -227,12 +240,14 @@ impl Session {
             .map(|(_, m)| m.uid)
             .collect();
         let mailbox = view.mailbox.clone();
+        let highest = view.highestmodseq;
         if uids.is_empty() {
-            return Done::ok("EXPUNGE completed");
+            return self.with_highest_modseq(Done::ok("EXPUNGE completed"), highest);
         }
         match self.server.mail.expunge(&mailbox, uids).await {
             // The EXPUNGE responses come from the view's sync.
-            Ok(_) => Done::ok("EXPUNGE completed"),
+            Ok(expunged) => self
+                .with_highest_modseq(Done::ok("EXPUNGE completed"), highest.max(expunged.modseq)),
             Err(e) => refuse(e),
         }
     }

@@ -469,6 +469,8 @@ check(out[0] == "* SEARCH 1 (MODSEQ 5)", out)
 cmd("h STORE 3 +FLAGS.SILENT (\\Deleted)")
 out = cmd("i EXPUNGE")
 check(out[0] == "* VANISHED 3", "QRESYNC clients get VANISHED", out)
+# RFC 7162 3.2.10: and the new HIGHESTMODSEQ with the tagged OK.
+check(re.match(r"i OK \[HIGHESTMODSEQ \d+\] EXPUNGE completed", out[-1]), out)
 out = cmd("j UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4 VANISHED)")
 check(out[0] == "* VANISHED (EARLIER) 3", out)
 # A client that last saw MODSEQ 4 comes back.
