@@ -195,13 +195,20 @@ impl Session {
             Ok((_, command)) => Ok((command.into_static(), ext)),
             Err(_) => Err("BAD Syntax error in command".to_string()),
         };
+        let mut failed_save = false;
         let (decoded, set_was_saved) = {
             let io = self.io.as_ref().expect("the session has its connection");
             let saved = crate::searchres::substitute(io.message(), self.selected.as_ref());
             let message = saved.as_deref().unwrap_or(io.message());
             let decoded = match crate::ext::rewrite(message) {
                 Err(why) => Err(format!("BAD {why}")),
-                Ok(Some((rewritten, ext))) => decode(&rewritten, ext),
+                Ok(Some((rewritten, ext))) => {
+                    let saves =
+                        matches!(&ext, Extension::SearchReturn(r) if r.iter().any(|o| o == "SAVE"));
+                    let decoded = decode(&rewritten, ext);
+                    failed_save = saves && decoded.is_err();
+                    decoded
+                }
                 Ok(None) if saved.is_some() => decode(message, Extension::None),
                 Ok(None) => match io.fragments().decode_message(&CommandCodec::default()) {
                     Ok(command) => Ok((command.into_static(), Extension::None)),
@@ -213,6 +220,11 @@ impl Session {
             };
             (decoded, saved.is_some())
         };
+        // RFC 5182 2.1: a SEARCH ... SAVE whose criteria are malformed
+        // leaves `$` empty too.
+        if let (true, Some(view)) = (failed_save, self.selected.as_mut()) {
+            view.saved.clear();
+        }
         if !self.access_still_allowed().await {
             self.untagged("BYE [ALERT] Access was revoked or the account disabled; log in again");
             self.logout = true;

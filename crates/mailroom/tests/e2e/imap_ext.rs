@@ -133,6 +133,12 @@ r = cmd(m, "UID SEARCH RETURN (SAVE MIN COUNT) ALL")
 check(re.match(r'\* ESEARCH \(TAG "[^"]+"\) UID MIN 2 COUNT 5$', r[0]), r)
 r = cmd(m, "SEARCH $ NOT 1:3")
 check(r[0] == "* SEARCH 4 5", "$ first among the keys", r)
+# A SAVE search that is malformed empties $ (RFC 5182 2.1).
+cmd(m, "SEARCH RETURN (SAVE) ALL")
+r = cmd(m, "SEARCH RETURN (SAVE) NOSUCHKEY")
+check(" BAD " in r[-1], r)
+r = cmd(m, "FETCH $ (UID)")
+check(r == [r[-1]] and " OK " in r[-1], r)
 # A SAVE search refused for its charset empties $.
 r = cmd(m, "SEARCH RETURN (SAVE) CHARSET KOI8-R ALL")
 check(" NO [BADCHARSET" in r[-1], r)
