@@ -331,7 +331,8 @@ impl Session {
             } else {
                 let up_to = view.uidnext;
                 match mail.claim_recent(&view.mailbox, view.shared(), up_to).await {
-                    Ok(from) => from,
+                    // Never what this session was already told of.
+                    Ok(from) => from.map(|f| f.max(before)),
                     Err(error) => {
                         tracing::warn!(%error, "claiming recent messages failed");
                         None

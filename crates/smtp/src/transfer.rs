@@ -134,8 +134,13 @@ impl Session {
         };
         // RFC 5322 2.1: every line ends with CRLF; BDAT carries the last
         // one only if the client sent it (DATA's end always has it).
-        if !body.is_empty() && !body.ends_with(b"\r\n") {
-            body.extend_from_slice(b"\r\n");
+        if !body.is_empty() && !body.ends_with(b"\n") {
+            let missing: &[u8] = if body.ends_with(b"\r") {
+                b"\n"
+            } else {
+                b"\r\n"
+            };
+            body.extend_from_slice(missing);
         }
         let id = message_id();
         // RFC 5321 6.3: a message that passed this many hosts is looping.

@@ -107,6 +107,12 @@ impl Mail {
         }
         let claimed = self.store.mailbox_claim_recent(row.id, up_to).await?;
         shared.note_recent_claimed(up_to);
+        if claimed.is_some() {
+            // Remembered rows carry the claim too (EXAMINE reads them).
+            self.events.publish(MailboxEvent::MailboxesChanged {
+                account_id: row.account_id,
+            });
+        }
         Ok(claimed)
     }
 
