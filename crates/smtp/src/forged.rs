@@ -34,7 +34,7 @@ pub(crate) fn without_forged_results(message: &[u8], hostname: &str) -> Option<V
 
 /// Where the header section ends: after its last field, before the empty
 /// line (or the whole message, if it has no body).
-fn header_section_end(message: &[u8]) -> usize {
+pub(crate) fn header_section_end(message: &[u8]) -> usize {
     let mut at = 0;
     while at < message.len() {
         let line_end = message[at..]

@@ -254,7 +254,7 @@ pub(crate) fn human_wait(seconds: u64) -> String {
 /// RFC 6409 8.3 and 8.4: a submitted message without Date or Message-ID
 /// gets them from the submission server.
 pub(crate) fn complete_headers(body: Vec<u8>, hostname: &str, id: &str, now: i64) -> Vec<u8> {
-    let end = find_header_end(&body);
+    let end = crate::forged::header_section_end(&body);
     let header = &body[..end];
     let has = |name: &str| {
         header.split(|&b| b == b'\n').any(|line| {
@@ -279,12 +279,6 @@ pub(crate) fn complete_headers(body: Vec<u8>, hostname: &str, id: &str, now: i64
 }
 
 /// Where the header ends (the blank line), or the whole message.
-fn find_header_end(body: &[u8]) -> usize {
-    body.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(body.len(), |p| p + 2)
-}
-
 #[cfg(test)]
 mod tests {
     use super::{complete_headers, human_wait};

@@ -27,6 +27,29 @@ pub(crate) struct Summary {
     pub references: Vec<String>,
 }
 
+impl Summary {
+    /// A message whose text could not be read: sorted by what the
+    /// mailbox knows of it, with empty keys.
+    pub(crate) fn unparsed(seq: usize, uid: u32, size: u64, arrival: i64) -> Self {
+        Summary {
+            seq,
+            uid,
+            size,
+            arrival,
+            date: arrival,
+            subject: String::new(),
+            reply: false,
+            from: String::new(),
+            to: String::new(),
+            cc: String::new(),
+            display_from: String::new(),
+            display_to: String::new(),
+            message_id: None,
+            references: Vec::new(),
+        }
+    }
+}
+
 fn first_mailbox(address: Option<&Address<'_>>) -> (String, String) {
     let first = address.and_then(|a| a.first());
     let mailbox = first
@@ -128,22 +151,7 @@ fn summarize(
     parsed: Option<&Message<'_>>,
 ) -> Summary {
     let Some(msg) = parsed else {
-        return Summary {
-            seq,
-            uid,
-            size,
-            arrival,
-            date: arrival,
-            subject: String::new(),
-            reply: false,
-            from: String::new(),
-            to: String::new(),
-            cc: String::new(),
-            display_from: String::new(),
-            display_to: String::new(),
-            message_id: None,
-            references: Vec::new(),
-        };
+        return Summary::unparsed(seq, uid, size, arrival);
     };
     let (from, display_from) = first_mailbox(msg.from());
     let (to, display_to) = first_mailbox(msg.to());

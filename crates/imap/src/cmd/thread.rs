@@ -413,24 +413,13 @@ mod tests {
         // 20,000 messages, each replying to the one before.
         let summaries: Vec<Summary> = (0..20_000)
             .map(|i| Summary {
-                seq: i + 1,
-                uid: i as u32 + 1,
-                size: 1,
-                arrival: i as i64,
-                date: i as i64,
-                subject: String::new(),
-                reply: false,
-                from: String::new(),
-                to: String::new(),
-                cc: String::new(),
-                display_from: String::new(),
-                display_to: String::new(),
                 message_id: Some(format!("m{i}")),
                 references: if i == 0 {
                     Vec::new()
                 } else {
                     vec![format!("m{}", i - 1)]
                 },
+                ..Summary::unparsed(i + 1, i as u32 + 1, 1, i as i64)
             })
             .collect();
         // A worker thread's stack.
